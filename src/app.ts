@@ -1,0 +1,107 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { MetadataFetch } from '../oauth/client-metadata-document.js';
+import { randomToken } from '../oauth/crypto.js';
+import { createAuthorizationServer } from '../oauth/server.js';
+import type { Logger } from '../oauth/types.js';
+import type { Config } from './config/schema.js';
+import { bearerAuth, type BearerVariables } from './mcp/bearer.js';
+import { mcpEndpoint } from './mcp/endpoint.js';
+import type { Store } from './store/store.js';
+import { Tenants, type Tenant } from './tenancy/resources.js';
+import { LocalUsers } from './tenancy/users.js';
+
+/** A configuration whose public URL and issuer are settled (see `settleUrls`). */
+export type GatewayConfig = Config & { publicUrl: string; issuer: string };
+
+/** What a runtime supplies; injected so that tests control time, the network and the log. */
+export interface GatewayDeps {
+  store: Store;
+  logger: Logger;
+  /** Fetches client ID metadata documents with the runtime's SSRF protection; omit to disable them. */
+  fetchClientMetadata?: MetadataFetch;
+  /** The address of the peer that sent a request. */
+  clientIp?: (c: Context) => string | undefined;
+  now?: () => number;
+}
+
+type Env = { Variables: BearerVariables };
+
+/**
+ * The whole gateway as one Hono app: the authorization server, and each tenant's MCP endpoint behind CORS and
+ * the bearer check. Runtime-neutral: no environment reads and no Node built-ins.
+ */
+export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Hono<Env>> {
+  const tenants = new Tenants(config, config.publicUrl);
+  const as = await createAuthorizationServer({
+    issuer: config.issuer,
+    baseUrl: config.publicUrl,
+    storage: deps.store,
+    resources: tenants,
+    users: new LocalUsers(config.users),
+    serviceClients: config.clients.map((client) => ({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      name: client.name ?? client.clientId,
+      tenant: client.tenant,
+      scopes: client.scopes,
+    })),
+    // Only a store private to this process may use a key private to this process; the schema enforces that.
+    encryptionKey: config.encryptionKey ?? randomToken(),
+    tokens: config.tokens,
+    registration: config.registration,
+    ...(config.clientMetadataDocuments.enabled &&
+      deps.fetchClientMetadata !== undefined && {
+        metadataDocuments: {
+          fetch: deps.fetchClientMetadata,
+          timeoutMs: config.clientMetadataDocuments.timeoutMs,
+          maxBytes: config.clientMetadataDocuments.maxBytes,
+          cacheMaxSeconds: config.clientMetadataDocuments.cacheMaxSeconds,
+        },
+      }),
+    clientIp: deps.clientIp ?? (() => undefined),
+    logger: deps.logger,
+    ...(deps.now !== undefined && { now: deps.now }),
+  });
+
+  const app = new Hono<Env>();
+  const mcp = new Hono<Env>();
+  // CORS on /mcp reflects only the tenant's allowed origins; the proxy's Origin check uses the same list.
+  mcp.use(
+    '*',
+    cors({
+      origin: (origin, c: Context<Env>) => (c.get('tenant').config.allowedOrigins.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+      exposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'MCP-Protocol-Version'],
+      maxAge: 86400,
+    }),
+  );
+  mcp.use('*', bearerAuth({ verify: as.verifyAccessToken, resourceMetadataUrl: as.resourceMetadataUrl }));
+  mcp.route('/', mcpEndpoint());
+
+  const withTenant = (resolve: (c: Context) => Tenant | undefined) =>
+    async function tenant(c: Context<Env>, next: () => Promise<void>) {
+      const found = resolve(c);
+      if (!found) return c.json({ error: 'not_found', error_description: 'no such tenant' }, 404);
+      c.set('tenant', found);
+      await next();
+    };
+  app.use(tenants.defaultTenant.path, withTenant(() => tenants.defaultTenant));
+  app.use('/t/:tenant/mcp', withTenant((c) => {
+    const found = tenants.get(c.req.param('tenant') ?? '');
+    return found && found.path === c.req.path ? found : undefined;
+  }));
+  app.route(tenants.defaultTenant.path, mcp);
+  app.route('/t/:tenant/mcp', mcp);
+  app.route('/', as.app);
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
+  app.onError((error, c) => {
+    deps.logger.error({ err: error, path: c.req.path }, 'unexpected error');
+    return c.json({ error: 'server_error', error_description: 'the server could not complete the request' }, 500);
+  });
+  return app;
+}

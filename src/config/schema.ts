@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration of a gateway, validated once at start-up. Every field is documented in README.md
+ * ("Configuration"); keep the two in step.
+ */
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** https, or http on a loopback host; no query, fragment, credentials or trailing slash. */
+const baseUrl = z.string().superRefine((value, ctx) => {
+  if (!URL.canParse(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+    return;
+  }
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    ctx.addIssue({ code: 'custom', message: 'must be https (http is allowed only on a loopback host)' });
+  }
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment' });
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+  if (value.endsWith('/')) ctx.addIssue({ code: 'custom', message: 'must not end with a slash' });
+});
+
+const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase slug (a-z, 0-9, -; at most 63 characters)');
+// RFC 6749 §3.3 scope-token characters.
+const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a valid scope token');
+const origin = z.string().refine((value) => URL.canParse(value) && new URL(value).origin === value, 'must be an origin such as https://app.example.com');
+const seconds = z.number().int().positive();
+
+const scopeSchema = z.object({ name: scopeToken, description: z.string().optional() }).strict();
+
+const tenantSchema = z
+  .object({
+    id: slug,
+    name: z.string().min(1).optional(),
+    /** The scope needed to use the tenant's MCP endpoint at all. */
+    baseScope: scopeToken.default('mcp'),
+    /** Further scopes clients may request for this tenant (policy will require them per tool). */
+    scopes: z.array(scopeSchema).default([]),
+    /** Browser origins allowed to call the tenant's MCP endpoint (CORS and the Origin check). */
+    allowedOrigins: z.array(origin).default([]),
+  })
+  .strict();
+
+const userSchema = z
+  .object({
+    username: z.string().min(1).max(200),
+    name: z.string().min(1).optional(),
+    /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`, as printed by `portcullis hash-password`. */
+    passwordHash: z.string().regex(/^pbkdf2-sha256\$\d+\$[\w-]+\$[\w-]+$/, 'must be a hash from `portcullis hash-password`'),
+    /** Ids of the tenants this user may log in to. */
+    tenants: z.array(slug).min(1),
+  })
+  .strict();
+
+const serviceClientSchema = z
+  .object({
+    clientId: z.string().regex(/^[\w.:-]{3,128}$/, 'must be 3-128 characters of letters, digits, _ . : -'),
+    clientSecret: z.string().min(32, 'must be at least 32 characters (use ${ENV_VAR} to keep it out of the file)'),
+    name: z.string().min(1).optional(),
+    tenant: slug,
+    scopes: z.array(scopeToken).default([]),
+  })
+  .strict();
+
+const storeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('memory') }).strict(),
+  z.object({ type: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), keyPrefix: z.string().default('portcullis:') }).strict(),
+]);
+
+export const configSchema = z
+  .object({
+    /** Where clients reach the gateway, e.g. https://gateway.example.com; every URL in metadata derives from it. */
+    publicUrl: baseUrl.optional(),
+    /** The OAuth issuer identifier; defaults to publicUrl. */
+    issuer: baseUrl.optional(),
+    server: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).strict().default({ host: '127.0.0.1', port: 8787 }),
+    store: storeSchema.default({ type: 'memory' }),
+    /** Encrypts the shared signing and cookie keys at rest. Required with a shared store. */
+    encryptionKey: z.string().min(32, 'must be at least 32 characters').optional(),
+    tenants: z.array(tenantSchema).min(1),
+    /** The tenant whose resource is <publicUrl>/mcp and which an authorization request without `resource` means. */
+    defaultTenant: slug.default('default'),
+    users: z.array(userSchema).default([]),
+    /** Confidential clients allowed the client_credentials grant, each bound to one tenant. */
+    clients: z.array(serviceClientSchema).default([]),
+    tokens: z
+      .object({
+        accessTokenTtl: seconds.default(900),
+        refreshTokenIdleTtl: seconds.default(14 * 86400),
+        refreshTokenAbsoluteTtl: seconds.default(90 * 86400),
+        signingKeyRotation: seconds.default(30 * 86400),
+      })
+      .strict()
+      .default({ accessTokenTtl: 900, refreshTokenIdleTtl: 14 * 86400, refreshTokenAbsoluteTtl: 90 * 86400, signingKeyRotation: 30 * 86400 }),
+    registration: z
+      .object({ enabled: z.boolean().default(true), perIpPerMinute: z.number().int().positive().default(20) })
+      .strict()
+      .default({ enabled: true, perIpPerMinute: 20 }),
+    clientMetadataDocuments: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** For tests only: lets metadata documents be fetched from loopback addresses. */
+        allowLoopback: z.boolean().default(false),
+        timeoutMs: z.number().int().positive().max(30_000).default(5000),
+        maxBytes: z.number().int().positive().max(1024 * 1024).default(5120),
+        cacheMaxSeconds: seconds.default(3600),
+      })
+      .strict()
+      .default({ enabled: true, allowLoopback: false, timeoutMs: 5000, maxBytes: 5120, cacheMaxSeconds: 3600 }),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const ids = new Set<string>();
+    config.tenants.forEach((tenant, index) => {
+      if (ids.has(tenant.id)) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'id'], message: `duplicate tenant id "${tenant.id}"` });
+      ids.add(tenant.id);
+    });
+    if (!ids.has(config.defaultTenant)) ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `no tenant has the id "${config.defaultTenant}"` });
+    config.users.forEach((user, index) => {
+      user.tenants.forEach((tenant, t) => {
+        if (!ids.has(tenant)) ctx.addIssue({ code: 'custom', path: ['users', index, 'tenants', t], message: `no tenant has the id "${tenant}"` });
+      });
+    });
+    config.clients.forEach((client, index) => {
+      if (!ids.has(client.tenant)) ctx.addIssue({ code: 'custom', path: ['clients', index, 'tenant'], message: `no tenant has the id "${client.tenant}"` });
+    });
+    if (config.store.type !== 'memory' && config.encryptionKey === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['encryptionKey'], message: 'is required with a shared store, so every replica can read the shared keys' });
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type TenantConfig = Config['tenants'][number];

@@ -1,0 +1,81 @@
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { createGateway, type GatewayConfig } from '../app.js';
+import type { Config } from '../config/schema.js';
+import { settleUrls } from '../config/settle.js';
+import { MemoryStore } from '../store/memory.js';
+import { RedisStore } from '../store/redis.js';
+import type { Store } from '../store/store.js';
+import { createGuardedFetch } from './guarded-fetch.js';
+
+export interface RunningGateway {
+  config: GatewayConfig;
+  /** The address the server listens on, e.g. http://127.0.0.1:8787. */
+  listenUrl: string;
+  server: Server;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  /** Where the configuration came from, for error messages. */
+  source: string;
+  logger?: Logger;
+  /** Trust anchors for fetching client metadata documents (tests); system roots by default. */
+  clientMetadataCa?: string;
+  now?: () => number;
+}
+
+/**
+ * Starts a gateway on Node. The socket is bound first, so port 0 works: the public URL (when not configured)
+ * is the address actually bound.
+ */
+export async function startGateway(options: StartOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? pino({ level: options.config.logLevel });
+  let handler: ((request: Request, env: object) => Response | Promise<Response>) | undefined;
+  const server = createAdaptorServer({
+    fetch: (request, env) => (handler ? handler(request, env) : new Response('starting', { status: 503 })),
+  }) as Server;
+  const { host, port } = options.config.server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  const hostForUrl = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const config = settleUrls({ ...options.config, server: { host, port: bound.port } }, options.source);
+
+  const store: Store = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : new MemoryStore();
+  try {
+    const app = await createGateway(config, {
+      store,
+      logger,
+      fetchClientMetadata: createGuardedFetch({
+        allowLoopback: config.clientMetadataDocuments.allowLoopback,
+        ...(options.clientMetadataCa !== undefined && { ca: options.clientMetadataCa }),
+      }),
+      clientIp: (c) => (c.env as HttpBindings | undefined)?.incoming.socket.remoteAddress,
+      ...(options.now !== undefined && { now: options.now }),
+    });
+    handler = (request, env) => app.fetch(request, env);
+  } catch (error) {
+    server.close();
+    await store.close();
+    throw error;
+  }
+
+  return {
+    config,
+    listenUrl: `http://${hostForUrl}:${bound.port}`,
+    server,
+    store,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

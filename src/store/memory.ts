@@ -1,0 +1,137 @@
+import { canonicalJson } from './canonical-json.js';
+import type { Store } from './store.js';
+
+interface Entry {
+  /** Canonical JSON: a deep copy callers cannot reach, with the same semantics as the Redis store's values. */
+  json: string;
+  /** Epoch milliseconds at which the entry stops existing; `undefined` never expires. */
+  expiresAt: number | undefined;
+}
+
+/** Entries examined per write; more than one so the sweep outpaces growth and every entry is revisited. */
+const SWEEP_BATCH = 8;
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Clock in epoch milliseconds; defaults to `Date.now`. Tests inject one to move time. */
+  now?: () => number;
+}
+
+/**
+ * The embedded {@link Store}: one process, no dependencies, no timers (so it also runs on edge runtimes).
+ *
+ * Every operation runs synchronously between two awaits, which is what makes take, compareAndSet and increment
+ * atomic here. Expired entries read as absent and are dropped when touched; besides that, each write examines a
+ * few entries with a cursor that cycles through the map, so expired keys that are never read again are still
+ * reclaimed and memory stays proportional to the live keys.
+ */
+export class MemoryStore implements Store {
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  #sweepCursor: Iterator<[string, Entry]> | undefined;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Entries held, including expired ones not yet swept. For metrics and tests. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const entry = this.#live(key);
+    return entry === undefined ? undefined : (JSON.parse(entry.json) as T);
+  }
+
+  async set<T>(key: string, value: T, ttlSeconds?: number): Promise<void> {
+    this.#write(key, canonicalJson(value), ttlSeconds);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+
+  async take<T>(key: string): Promise<T | undefined> {
+    const entry = this.#live(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    return JSON.parse(entry.json) as T;
+  }
+
+  async compareAndSet<T>(key: string, expected: T | undefined, next: T, ttlSeconds?: number): Promise<boolean> {
+    const json = canonicalJson(next);
+    const current = this.#live(key);
+    const matches = expected === undefined ? current === undefined : current?.json === canonicalJson(expected);
+    if (!matches) return false;
+    this.#write(key, json, ttlSeconds);
+    return true;
+  }
+
+  async increment(key: string, by: number, ttlSeconds: number): Promise<number> {
+    assertInteger(by, 'increment');
+    assertTtl(ttlSeconds);
+    const current = this.#live(key);
+    const value = (current === undefined ? 0 : counterValue(current.json)) + by;
+    // Same rule as the Redis script: only a key without a TTL (in practice, a new one) gets one.
+    const expiresAt = current?.expiresAt ?? this.#now() + ttlSeconds * 1000;
+    this.#entries.set(key, { json: canonicalJson(value), expiresAt });
+    this.#sweep();
+    return value;
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear();
+    this.#sweepCursor = undefined;
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #write(key: string, json: string, ttlSeconds: number | undefined): void {
+    if (ttlSeconds !== undefined) assertTtl(ttlSeconds);
+    const expiresAt = ttlSeconds === undefined ? undefined : this.#now() + ttlSeconds * 1000;
+    this.#entries.set(key, { json, expiresAt });
+    this.#sweep();
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (let examined = 0; examined < SWEEP_BATCH; examined++) {
+      // A Map iterator stays valid across inserts and deletes, so the cursor resumes where the last write left it.
+      this.#sweepCursor ??= this.#entries.entries();
+      const next = this.#sweepCursor.next();
+      if (next.done === true) {
+        this.#sweepCursor = undefined;
+        return;
+      }
+      const [key, entry] = next.value;
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.#entries.delete(key);
+    }
+  }
+}
+
+function counterValue(json: string): number {
+  const value: unknown = JSON.parse(json);
+  // Redis INCRBY refuses a non-integer value too; failing the same way keeps the two stores interchangeable.
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new TypeError('value is not an integer');
+  return value;
+}
+
+function assertInteger(value: number, what: string): void {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be an integer, got ${value}`);
+}
+
+// Redis accepts only positive whole seconds (and EXPIRE 0 would delete); memory enforces the same contract.
+function assertTtl(ttlSeconds: number): void {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`ttlSeconds must be a positive integer, got ${ttlSeconds}`);
+  }
+}

@@ -1,0 +1,34 @@
+import { verifyPassword } from '../../oauth/password.js';
+import type { AuthenticatedUser, UserDirectory } from '../../oauth/types.js';
+import type { Config } from '../config/schema.js';
+
+// Verifying against this when the user is unknown keeps both failures equally slow (no username probing).
+const DUMMY_HASH = 'pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+/** The local users of the configuration. The subject of a local user is `local:<username>`. */
+export class LocalUsers implements UserDirectory {
+  readonly #byUsername: ReadonlyMap<string, Config['users'][number]>;
+
+  constructor(users: Config['users']) {
+    this.#byUsername = new Map(users.map((user) => [user.username, user]));
+  }
+
+  async authenticate(username: string, password: string): Promise<AuthenticatedUser | undefined> {
+    const user = this.#byUsername.get(username);
+    const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    return user && valid ? { sub: `local:${user.username}`, name: user.name ?? user.username } : undefined;
+  }
+
+  async find(sub: string): Promise<AuthenticatedUser | undefined> {
+    const user = this.#userOf(sub);
+    return user && { sub, name: user.name ?? user.username };
+  }
+
+  async isMember(sub: string, tenant: string): Promise<boolean> {
+    return this.#userOf(sub)?.tenants.includes(tenant) ?? false;
+  }
+
+  #userOf(sub: string) {
+    return sub.startsWith('local:') ? this.#byUsername.get(sub.slice('local:'.length)) : undefined;
+  }
+}

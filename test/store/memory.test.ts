@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory.js';
+import { storeContract } from './contract.js';
+
+function clockedStore(): { store: MemoryStore; advance: (ms: number) => void } {
+  let now = 1_700_000_000_000;
+  return {
+    store: new MemoryStore({ now: () => now }),
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+storeContract('MemoryStore', async () => clockedStore());
+
+describe('MemoryStore', () => {
+  it('stores copies: mutating what was set or what was read does not change the store', async () => {
+    const { store } = clockedStore();
+    const value = { scopes: ['read'], client: { id: 'c1' } };
+    await store.set('k', value);
+    value.scopes.push('admin');
+    value.client.id = 'evil';
+
+    const read = await store.get<typeof value>('k');
+    expect(read).toStrictEqual({ scopes: ['read'], client: { id: 'c1' } });
+    read?.scopes.push('admin');
+    expect(await store.get('k')).toStrictEqual({ scopes: ['read'], client: { id: 'c1' } });
+
+    const next = { scopes: ['write'] };
+    expect(await store.compareAndSet<unknown>('k', { client: { id: 'c1' }, scopes: ['read'] }, next)).toBe(true);
+    next.scopes.push('admin');
+    expect(await store.take('k')).toStrictEqual({ scopes: ['write'] });
+  });
+
+  it('reclaims expired keys that are never read again', async () => {
+    const { store, advance } = clockedStore();
+    for (let i = 0; i < 1000; i++) await store.set(`code:${i}`, i, 60);
+    await store.set('keep', 'kept');
+    expect(store.size).toBe(1001);
+
+    advance(60_000);
+    for (let i = 0; i < 200; i++) await store.increment('hits', 1, 3600);
+
+    expect(store.size).toBe(2);
+    expect(await store.get('keep')).toBe('kept');
+    expect(await store.get('hits')).toBe(200);
+  });
+
+  it('uses Date.now when no clock is given', async () => {
+    const store = new MemoryStore();
+    await store.set('k', 'v', 60);
+    expect(await store.get('k')).toBe('v');
+  });
+});
