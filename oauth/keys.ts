@@ -61,11 +61,13 @@ export class RotatingKeys<M> {
   /** The keys still valid for verification, active key first. */
   async keys(options: { fresh?: boolean } = {}): Promise<KeyRecord<M>[]> {
     const { now, cacheMs = 30_000 } = this.#options;
-    const cached = this.#cached;
-    if (!options.fresh && cached && now() - cached.at < cacheMs && !this.#due(cached.keys)) return cached.keys;
-    const keys = await this.#load();
-    this.#cached = { keys, at: now() };
-    return keys;
+    let cached = this.#cached;
+    if (options.fresh || !cached || now() - cached.at >= cacheMs || this.#due(cached.keys)) {
+      cached = { keys: await this.#load(), at: now() };
+      this.#cached = cached;
+    }
+    // Retired keys are dropped from the stored set only at the next rotation; stop using them as soon as they lapse.
+    return cached.keys.filter((key) => this.#live(key));
   }
 
   async active(): Promise<KeyRecord<M>> {
@@ -93,12 +95,15 @@ export class RotatingKeys<M> {
 
   async #rotate(keys: KeyRecord<M>[]): Promise<KeyRecord<M>[]> {
     const now = this.#options.now();
-    const retainMs = this.#options.retainSeconds * 1000;
     const fresh: KeyRecord<M> = { kid: base64url(crypto.getRandomValues(new Uint8Array(12))), createdAt: now, material: await this.#options.generate() };
     const older = keys
       .map((key, index) => (index === 0 && key.retiredAt === undefined ? { ...key, retiredAt: now } : key))
-      .filter((key) => key.retiredAt === undefined || key.retiredAt + retainMs > now);
+      .filter((key) => this.#live(key));
     return [fresh, ...older];
+  }
+
+  #live(key: KeyRecord<M>): boolean {
+    return key.retiredAt === undefined || key.retiredAt + this.#options.retainSeconds * 1000 > this.#options.now();
   }
 
   async #encrypt(keys: KeyRecord<M>[]): Promise<Envelope> {

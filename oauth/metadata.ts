@@ -71,15 +71,16 @@ export function discoveryEndpoints(ctx: ServerContext): Hono {
   for (const path of new Set([AS_WELL_KNOWN + issuerPath, OIDC_WELL_KNOWN + issuerPath, OIDC_WELL_KNOWN])) app.get(path, serveMetadata);
 
   const origin = new URL(ctx.baseUrl).origin;
+  // Before the wildcard route: Hono's `<path>/*` also matches `<path>` itself.
+  app.get(PRM_WELL_KNOWN, (c) => {
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json(protectedResourceMetadata(ctx, ctx.resources.defaultResource()));
+  });
   app.get(`${PRM_WELL_KNOWN}/*`, (c) => {
     const resource = ctx.resources.byResource(origin + new URL(c.req.url).pathname.slice(PRM_WELL_KNOWN.length));
     if (!resource) return c.json({ error: 'not_found', error_description: 'no protected resource at this path' }, 404);
     c.header('Cache-Control', 'public, max-age=300');
     return c.json(protectedResourceMetadata(ctx, resource));
-  });
-  app.get(PRM_WELL_KNOWN, (c) => {
-    c.header('Cache-Control', 'public, max-age=300');
-    return c.json(protectedResourceMetadata(ctx, ctx.resources.defaultResource()));
   });
 
   app.get(ENDPOINTS.jwks, async (c) => {

@@ -1,7 +1,6 @@
 /**
  * The storage the authorization server needs: a structural subset of the gateway's Store, declared here so that
- * `oauth/` never imports from `src/`. Every key the authorization server writes is built in `oauthKeys` below and
- * documented in docs/storage.md.
+ * `oauth/` never imports from `src/`. Every key the authorization server writes is documented in docs/storage.md.
  */
 export interface OAuthStorage {
   get<T>(key: string): Promise<T | undefined>;

@@ -28,7 +28,7 @@ const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a va
 const origin = z.string().refine((value) => URL.canParse(value) && new URL(value).origin === value, 'must be an origin such as https://app.example.com');
 const seconds = z.number().int().positive();
 
-const scopeSchema = z.object({ name: scopeToken, description: z.string().optional() }).strict();
+const scopeSchema = z.object({ name: scopeToken.refine((name) => name !== 'offline_access', 'offline_access is reserved for refresh tokens'), description: z.string().optional() }).strict();
 
 const tenantSchema = z
   .object({
@@ -119,12 +119,18 @@ export const configSchema = z
       ids.add(tenant.id);
     });
     if (!ids.has(config.defaultTenant)) ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `no tenant has the id "${config.defaultTenant}"` });
+    const usernames = new Set<string>();
     config.users.forEach((user, index) => {
+      if (usernames.has(user.username)) ctx.addIssue({ code: 'custom', path: ['users', index, 'username'], message: `duplicate username "${user.username}"` });
+      usernames.add(user.username);
       user.tenants.forEach((tenant, t) => {
         if (!ids.has(tenant)) ctx.addIssue({ code: 'custom', path: ['users', index, 'tenants', t], message: `no tenant has the id "${tenant}"` });
       });
     });
+    const clientIds = new Set<string>();
     config.clients.forEach((client, index) => {
+      if (clientIds.has(client.clientId)) ctx.addIssue({ code: 'custom', path: ['clients', index, 'clientId'], message: `duplicate client id "${client.clientId}"` });
+      clientIds.add(client.clientId);
       if (!ids.has(client.tenant)) ctx.addIssue({ code: 'custom', path: ['clients', index, 'tenant'], message: `no tenant has the id "${client.tenant}"` });
     });
     if (config.store.type !== 'memory' && config.encryptionKey === undefined) {

@@ -1,0 +1,111 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, interpolateEnv, parseConfig, parseConfigText } from '../../src/config/load.js';
+import { settleUrls } from '../../src/config/settle.js';
+
+const HASH = 'pbkdf2-sha256$1000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+function issuesOf(action: () => unknown): readonly string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('YAML and ${ENV} interpolation', () => {
+  test('interpolates string values, keeps the structure, and writes $${ as a literal', () => {
+    const config = parseConfigText(
+      ['tenants:', '  - id: default', '    name: "${TENANT_NAME}"', 'encryptionKey: ${KEY}', 'clients:', '  - clientId: agent-1', '    clientSecret: "$${not-a-var}-${SECRET}"', '    tenant: default'].join('\n'),
+      { TENANT_NAME: 'Acme: "quoted"\nnewline', KEY: 'k'.repeat(40), SECRET: 's'.repeat(32) },
+      'test.yaml',
+    );
+    expect(config.tenants[0]?.name).toBe('Acme: "quoted"\nnewline');
+    expect(config.encryptionKey).toBe('k'.repeat(40));
+    expect(config.clients[0]?.clientSecret).toBe(`\${not-a-var}-${'s'.repeat(32)}`);
+  });
+
+  test('names every missing variable with its dotted path', () => {
+    expect(issuesOf(() => parseConfigText('tenants:\n  - id: default\nencryptionKey: ${NOPE}\nusers: [{username: a, passwordHash: "${ALSO_NOPE}", tenants: [default]}]', {}, 'x.yaml'))).toEqual([
+      'encryptionKey: environment variable NOPE is not set',
+      'users.0.passwordHash: environment variable ALSO_NOPE is not set',
+    ]);
+  });
+
+  test('leaves non-strings alone', () => {
+    expect(interpolateEnv({ a: 1, b: [true, null, '${X}'] }, { X: 'y' })).toEqual({ a: 1, b: [true, null, 'y'] });
+  });
+
+  test('reports YAML syntax errors as a ConfigError', () => {
+    const [issue] = issuesOf(() => parseConfigText('tenants: [', {}, 'bad.yaml'));
+    expect(issue).toMatch(/^\(root\): not valid YAML/);
+  });
+});
+
+describe('schema', () => {
+  const minimal = { tenants: [{ id: 'default' }] };
+
+  test('fills the documented defaults', () => {
+    const config = parseConfig(minimal);
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(config.store).toEqual({ type: 'memory' });
+    expect(config.defaultTenant).toBe('default');
+    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [] });
+    expect(config.tokens.accessTokenTtl).toBe(900);
+    expect(config.clientMetadataDocuments.allowLoopback).toBe(false);
+  });
+
+  test.each([
+    [{ issuer: 'http://gateway.example.com' }, 'issuer: must be https (http is allowed only on a loopback host)'],
+    [{ issuer: 'https://gateway.example.com/' }, 'issuer: must not end with a slash'],
+    [{ publicUrl: 'https://gateway.example.com/?x=1' }, 'publicUrl: must not have a query or fragment'],
+    [{ publicUrl: 'not a url' }, 'publicUrl: must be an absolute URL'],
+    [{ tenants: [{ id: 'Bad Id' }] }, 'tenants.0.id: must be a lowercase slug (a-z, 0-9, -; at most 63 characters)'],
+    [{ tenants: [{ id: 'a' }, { id: 'a' }], defaultTenant: 'a' }, 'tenants.1.id: duplicate tenant id "a"'],
+    [{ defaultTenant: 'missing' }, 'defaultTenant: no tenant has the id "missing"'],
+    [{ tenants: [{ id: 'default', colour: 'red' }] }, 'tenants.0: unknown key colour'],
+    [{ store: { type: 'redis', url: 'redis://127.0.0.1:6379' } }, 'encryptionKey: is required with a shared store, so every replica can read the shared keys'],
+    [{ users: [{ username: 'a', passwordHash: 'plain', tenants: ['default'] }] }, 'users.0.passwordHash: must be a hash from `portcullis hash-password`'],
+    [{ users: [{ username: 'a', passwordHash: HASH, tenants: ['nope'] }] }, 'users.0.tenants.0: no tenant has the id "nope"'],
+    [{ clients: [{ clientId: 'agent', clientSecret: 'short', tenant: 'default' }] }, 'clients.0.clientSecret: must be at least 32 characters (use ${ENV_VAR} to keep it out of the file)'],
+    [{ tenants: [{ id: 'default', allowedOrigins: ['https://app.example.com/'] }] }, 'tenants.0.allowedOrigins.0: must be an origin such as https://app.example.com'],
+  ])('refuses %j', (override, message) => {
+    expect(issuesOf(() => parseConfig({ ...minimal, ...override }))).toContain(message);
+  });
+
+  test('accepts http issuers on loopback hosts and https with a path', () => {
+    expect(parseConfig({ ...minimal, issuer: 'http://[::1]:8787' }).issuer).toBe('http://[::1]:8787');
+    expect(parseConfig({ ...minimal, issuer: 'https://example.com/gateway' }).issuer).toBe('https://example.com/gateway');
+  });
+});
+
+describe('settleUrls', () => {
+  test('derives publicUrl from a loopback bind address and the issuer from publicUrl', () => {
+    const config = settleUrls(parseConfig({ tenants: [{ id: 'default' }], server: { host: '127.0.0.1', port: 9999 } }), 'x');
+    expect(config.publicUrl).toBe('http://127.0.0.1:9999');
+    expect(config.issuer).toBe('http://127.0.0.1:9999');
+  });
+
+  test('requires publicUrl when binding a non-loopback address', () => {
+    expect(issuesOf(() => settleUrls(parseConfig({ tenants: [{ id: 'default' }], server: { host: '0.0.0.0', port: 80 } }), 'x'))).toEqual([
+      'publicUrl: is required when server.host (0.0.0.0) is not a loopback address',
+    ]);
+  });
+
+  test('keeps an explicit issuer distinct from publicUrl', () => {
+    const config = settleUrls(parseConfig({ tenants: [{ id: 'default' }], publicUrl: 'https://gw.example.com', issuer: 'https://id.example.com' }), 'x');
+    expect(config).toMatchObject({ publicUrl: 'https://gw.example.com', issuer: 'https://id.example.com' });
+  });
+});
+
+test('examples/portcullis.yaml is a valid configuration', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('../../examples/portcullis.yaml', import.meta.url), 'utf8');
+  const config = settleUrls(
+    parseConfigText(text, { PORTCULLIS_ENCRYPTION_KEY: 'e'.repeat(43), AGENT_SECRET: 'a'.repeat(43), ALICE_PASSWORD_HASH: HASH }, 'examples/portcullis.yaml'),
+    'examples/portcullis.yaml',
+  );
+  expect(config.issuer).toBe('https://gateway.example.com');
+  expect(config.tenants.map((tenant) => tenant.id)).toEqual(['default', 'research']);
+});

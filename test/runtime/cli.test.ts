@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verifyPassword } from '../../oauth/password.js';
+import { runCli } from '../../src/runtime/cli.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'portcullis-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, options.env ?? {}, {
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('portcullis check-config', () => {
+  test('accepts a valid file', async () => {
+    const file = join(dir, 'ok.yaml');
+    await writeFile(file, 'tenants:\n  - id: default\n  - id: acme\n    name: Acme\n');
+    expect(await run(['check-config', file])).toEqual({ code: 0, stdout: `${file}: configuration is valid (2 tenants)\n`, stderr: '' });
+  });
+
+  test('names the dotted path of each problem and exits non-zero', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'issuer: http://example.com\ntenants:\n  - id: default\n    allowedOrigins: [nope]\nencryptionKey: ${MISSING_KEY}\n');
+    const result = await run(['check-config', file], { env: { MISSING_KEY: 'x'.repeat(40) } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `invalid configuration in ${file}:\n` +
+        '  - issuer: must be https (http is allowed only on a loopback host)\n' +
+        '  - tenants.0.allowedOrigins.0: must be an origin such as https://app.example.com\n',
+    );
+  });
+
+  test('reports a missing file', async () => {
+    const result = await run(['check-config', join(dir, 'absent.yaml')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('(root): cannot read the file: ENOENT');
+  });
+
+  test('requires a file argument', async () => {
+    const result = await run(['check-config']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage:');
+  });
+});
+
+test('portcullis hash-password prints a PBKDF2 hash of stdin that verifies', async () => {
+  const result = await run(['hash-password'], { stdin: 'correct horse\n' });
+  expect(result.code).toBe(0);
+  const hash = result.stdout.trim();
+  expect(hash).toMatch(/^pbkdf2-sha256\$100000\$[\w-]{22}\$[\w-]{43}$/);
+  expect(await verifyPassword('correct horse', hash)).toBe(true);
+  expect(await verifyPassword('correct horse\n', hash)).toBe(false);
+});
+
+test('an unknown command is refused', async () => {
+  const result = await run(['frobnicate']);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('unknown command "frobnicate"');
+});
+
+test('the built `portcullis` bin starts with the embedded default, warns about it, and serves discovery', async () => {
+  const child = spawn(process.execPath, ['bin/portcullis.js'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const lines: Array<{ msg: string; listen?: string; level: number }> = [];
+    const listening = new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+          const line = JSON.parse(buffered.slice(0, newline)) as { msg: string; listen?: string; level: number };
+          buffered = buffered.slice(newline + 1);
+          lines.push(line);
+          if (line.listen) resolve(line.listen);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
+    });
+    const url = await listening;
+    expect(lines.some((line) => line.level === 40 && line.msg.startsWith('DEVELOPMENT ONLY'))).toBe(true);
+    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string };
+    expect(metadata.issuer).toBe(url);
+    const prm = (await (await fetch(`${url}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string };
+    expect(prm.resource).toBe(`${url}/mcp`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
