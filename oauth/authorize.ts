@@ -179,7 +179,8 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
     const resource = resourceOf(pending);
     const code = await ctx.grants.createCode({
       clientId: pending.clientId,
-      redirectUri: pending.redirectUriSent ? pending.redirectUri : null,
+      redirectUri: pending.redirectUri,
+      redirectUriSent: pending.redirectUriSent,
       codeChallenge: pending.codeChallenge,
       resource: resource.resource,
       tenant: resource.tenant,

@@ -6,8 +6,10 @@ import type { OAuthStorage } from './storage.js';
 /** What an authorization code stands for; stored under the code's hash. */
 export interface AuthorizationCode {
   clientId: string;
-  /** The redirect URI the authorization request sent, or null when it relied on the only registered one. */
-  redirectUri: string | null;
+  /** The redirect URI the code was delivered to. */
+  redirectUri: string;
+  /** Whether the authorization request named it; then the token request must repeat it (RFC 6749 §4.1.3). */
+  redirectUriSent: boolean;
   codeChallenge: string;
   resource: string;
   tenant: string;
@@ -34,6 +36,8 @@ export interface GrantFamily {
 interface RefreshRecord {
   familyId: string;
   clientId: string;
+  /** Seconds since the epoch, as `exp` in introspection. */
+  expiresAt: number;
   rotatedAt?: number;
 }
 
@@ -137,12 +141,12 @@ export class Grants {
   }
 
   /** The family a refresh token belongs to, if the token is live. */
-  async refreshTokenFamily(refreshToken: string): Promise<{ familyId: string; family: GrantFamily; spent: boolean } | undefined> {
+  async refreshTokenFamily(refreshToken: string): Promise<{ familyId: string; family: GrantFamily; spent: boolean; expiresAt: number } | undefined> {
     const record = await this.#o.storage.get<RefreshRecord>(refreshKey(await tokenHash(refreshToken)));
     if (!record) return undefined;
     const family = await this.#o.storage.get<GrantFamily>(familyKey(record.familyId));
     if (!family) return undefined;
-    return { familyId: record.familyId, family, spent: record.rotatedAt !== undefined };
+    return { familyId: record.familyId, family, spent: record.rotatedAt !== undefined, expiresAt: record.expiresAt };
   }
 
   /** Revokes every refresh token of a family and every access token issued along it. */
@@ -177,8 +181,9 @@ export class Grants {
     if (!family.refresh) return { accessToken: token, claims };
     const refreshToken = randomToken();
     const remaining = Math.ceil((family.createdAt + this.#o.refreshAbsoluteSeconds * 1000 - this.#o.now()) / 1000);
-    const record: RefreshRecord = { familyId, clientId: family.clientId };
-    await this.#o.storage.set(refreshKey(await tokenHash(refreshToken)), record, Math.max(1, Math.min(this.#o.refreshIdleSeconds, remaining)));
+    const ttl = Math.max(1, Math.min(this.#o.refreshIdleSeconds, remaining));
+    const record: RefreshRecord = { familyId, clientId: family.clientId, expiresAt: Math.floor(this.#o.now() / 1000) + ttl };
+    await this.#o.storage.set(refreshKey(await tokenHash(refreshToken)), record, ttl);
     return { accessToken: token, claims, refreshToken };
   }
 

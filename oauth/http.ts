@@ -75,6 +75,8 @@ export class Params {
   repeated(): string | undefined {
     const seen = new Set<string>();
     for (const name of this.#params.keys()) {
+      // `=x` or a bare `=` names no parameter, so it is never read and cannot be "repeated".
+      if (name === '') continue;
       if (seen.has(name)) return name;
       seen.add(name);
     }

@@ -28,9 +28,9 @@ export function introspectionEndpoint(ctx: ServerContext): Hono {
     const refresh = await ctx.grants.refreshTokenFamily(token);
     if (!refresh || refresh.spent || refresh.family.revoked || refresh.family.clientId !== client.clientId) return c.json({ active: false });
     const { family } = refresh;
+    // No token_type: RFC 6749 §7.1 types describe access tokens only.
     return c.json({
       active: true,
-      token_type: 'refresh_token',
       iss: ctx.issuer,
       sub: family.sub,
       aud: family.resource,
@@ -38,6 +38,7 @@ export function introspectionEndpoint(ctx: ServerContext): Hono {
       scope: family.scope,
       tenant: family.tenant,
       iat: Math.floor(family.createdAt / 1000),
+      exp: refresh.expiresAt,
     });
   });
   return app;

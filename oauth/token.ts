@@ -42,13 +42,16 @@ async function authorizationCodeGrant(ctx: ServerContext, client: Client, params
   const verifier = params.get('code_verifier');
   if (verifier === undefined) throw new OAuthError('invalid_request', 'PKCE is required: the code_verifier parameter is missing');
   if (!CODE_VERIFIER.test(verifier)) throw new OAuthError('invalid_request', 'code_verifier must be 43-128 unreserved characters');
-  const redirectUri = params.get('redirect_uri') ?? null;
+  const redirectUri = params.get('redirect_uri');
   const resource = params.get('resource');
   const challenge = base64url(await sha256(verifier));
 
   const { grant, familyId } = await ctx.grants.redeemCode(code, (grant) => {
     if (grant.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
-    if (grant.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+    // Required when the authorization request sent it; when it relied on the only registered URI, optional.
+    if (redirectUri === undefined ? grant.redirectUriSent : redirectUri !== grant.redirectUri) {
+      throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+    }
     if (!timingSafeEqual(utf8(challenge), utf8(grant.codeChallenge))) throw new OAuthError('invalid_grant', 'PKCE verification failed');
     if (resource !== undefined && resource !== grant.resource) throw new OAuthError('invalid_target', 'resource does not match the authorization request');
   });

@@ -1,10 +1,16 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { OAuthError } from '../../oauth/errors.js';
+import { readBody } from '../../oauth/http.js';
 import type { BearerVariables } from './bearer.js';
 
-/** JSON-RPC code of "this tenant reaches no MCP server"; in the implementation-defined server error range. */
-export const NO_UPSTREAM = -32001;
+/**
+ * JSON-RPC code of "this tenant reaches no MCP server", in the implementation-defined server error range; not
+ * -32000 or -32001, which the MCP SDK uses for its own connection-closed and request-timeout errors.
+ */
+export const NO_UPSTREAM = -32010;
 const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -14,11 +20,11 @@ const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export function mcpEndpoint(): Hono<{ Variables: BearerVariables }> {
   const app = new Hono<{ Variables: BearerVariables }>();
   app.post('/', async (c) => {
-    if (Number(c.req.header('content-length') ?? 0) > MAX_MESSAGE_BYTES) return c.json(rpcError(null, -32600, 'message too large'), 413);
     let message: unknown;
     try {
-      message = JSON.parse(await c.req.text());
-    } catch {
+      message = JSON.parse(await readBody(c, MAX_MESSAGE_BYTES));
+    } catch (error) {
+      if (error instanceof OAuthError && error.status === 413) return c.json(rpcError(null, INVALID_REQUEST, 'the message is too large'), 413);
       return c.json(rpcError(null, PARSE_ERROR, 'parse error: the body is not valid JSON'), 400);
     }
     const id = requestId(message);

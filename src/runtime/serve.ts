@@ -48,7 +48,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const hostForUrl = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   const config = settleUrls({ ...options.config, server: { host, port: bound.port } }, options.source);
 
-  const store: Store = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : new MemoryStore();
+  const store: Store = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : new MemoryStore(options.now !== undefined ? { now: options.now } : {});
   try {
     const app = await createGateway(config, {
       store,

@@ -20,7 +20,7 @@ export interface LoginOptions {
 /**
  * Opens an authorization URL and completes the gateway's login and consent pages like a person would, then
  * returns the URL the browser was redirected to (the client's redirect URI with `code` or `error`). The
- * redirect target need not be served: the navigation is intercepted when it leaves the gateway.
+ * redirect target need not be served: its URL is read off the request the browser sends there.
  */
 export async function authorizeInBrowser(browser: Browser, authorizationUrl: string, options: LoginOptions = {}): Promise<string> {
   const context = await browser.newContext();
@@ -46,20 +46,15 @@ export async function authorizeInBrowser(browser: Browser, authorizationUrl: str
 }
 
 /**
- * Resolves with the first navigation that leaves `origin`, and aborts it so no listener is needed there; when
- * `follow` is set, lets it through instead and resolves once the page there has loaded.
+ * Resolves with the URL of the first navigation that leaves `origin`. Chromium follows redirects in its own
+ * network stack, where `page.route` never sees them, so the URL is taken from the `request` event, which fires for
+ * redirects too. When `follow` is set, resolves only once the page there has loaded.
  */
 function waitForRedirectAway(page: Page, origin: string, follow = false): Promise<string> {
   if (follow) return page.waitForURL((url) => url.protocol.startsWith('http') && url.origin !== origin).then(() => page.url());
   return new Promise((resolve) => {
-    void page.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (route.request().isNavigationRequest() && !url.startsWith(origin)) {
-        resolve(url);
-        await route.abort();
-      } else {
-        await route.continue();
-      }
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame() && new URL(request.url()).origin !== origin) resolve(request.url());
     });
   });
 }

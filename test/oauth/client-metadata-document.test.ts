@@ -1,12 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -18,10 +14,11 @@ import {
 import { OAuthError } from '../../oauth/errors.js';
 import { createGuardedFetch, type ResolveHost } from '../../src/runtime/guarded-fetch.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { createTestCertificate } from '../helpers/tls.js';
 
 // A real https server on loopback with a certificate made for this run; the key never leaves memory after start-up.
 
-let certificate: Buffer;
+let certificate: string;
 let server: Server;
 let port: number;
 let origin: string;
@@ -30,23 +27,9 @@ const routes = new Map<string, (res: ServerResponse) => void>();
 const requests: Array<{ path: string; headers: IncomingHttpHeaders; servername: string | false | null | undefined }> = [];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-cimd-'));
-  let key: Buffer;
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,DNS:client.test,IP:127.0.0.1',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    key = readFileSync(join(dir, 'key.pem'));
-    certificate = readFileSync(join(dir, 'cert.pem'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // client.test is named so a test can reach this server by a host name; other.test deliberately is not.
+  const { cert, key } = createTestCertificate({ dnsNames: ['localhost', 'client.test'] });
+  certificate = cert;
   server = createServer({ key, cert: certificate }, (req, res) => {
     const path = req.url ?? '';
     requests.push({ path, headers: req.headers, servername: (req.socket as TLSSocket).servername });
