@@ -53,6 +53,13 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
   return result.data;
 }
 
+/** `PORTCULLIS_ENCRYPTION_KEY` supplies `encryptionKey` when the file does not set it. */
+function withEnvironmentSecrets(document: unknown, env: Readonly<Record<string, string | undefined>>): unknown {
+  const key = env.PORTCULLIS_ENCRYPTION_KEY;
+  if (key === undefined || document === null || typeof document !== 'object' || Array.isArray(document) || 'encryptionKey' in document) return document;
+  return { ...document, encryptionKey: key };
+}
+
 /** Parses YAML text, interpolates `${ENV}` references and validates the result. */
 export function parseConfigText(text: string, env: Readonly<Record<string, string | undefined>>, source: string): Config {
   let document: unknown;
@@ -64,5 +71,5 @@ export function parseConfigText(text: string, env: Readonly<Record<string, strin
   const missing: string[] = [];
   const interpolated = interpolateEnv(document, env, [], missing);
   if (missing.length > 0) throw new ConfigError(source, missing);
-  return parseConfig(interpolated, source);
+  return parseConfig(withEnvironmentSecrets(interpolated, env), source);
 }

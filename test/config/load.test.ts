@@ -109,3 +109,11 @@ test('examples/portcullis.yaml is a valid configuration', async () => {
   expect(config.issuer).toBe('https://gateway.example.com');
   expect(config.tenants.map((tenant) => tenant.id)).toEqual(['default', 'research']);
 });
+
+test('PORTCULLIS_ENCRYPTION_KEY supplies encryptionKey unless the file sets one', () => {
+  const yaml = 'tenants: [{id: default}]\nstore: {type: redis, url: "redis://127.0.0.1:6379"}\n';
+  const key = 'k'.repeat(40);
+  expect(parseConfigText(yaml, { PORTCULLIS_ENCRYPTION_KEY: key }, 'x').encryptionKey).toBe(key);
+  expect(parseConfigText(`${yaml}encryptionKey: ${'f'.repeat(40)}\n`, { PORTCULLIS_ENCRYPTION_KEY: key }, 'x').encryptionKey).toBe('f'.repeat(40));
+  expect(issuesOf(() => parseConfigText(yaml, {}, 'x'))).toEqual(['encryptionKey: is required with a shared store, so every replica can read the shared keys']);
+});
