@@ -100,3 +100,9 @@ test('the built `portcullis` bin starts with the embedded default, warns about i
     child.kill('SIGTERM');
   }
 });
+
+test('the tests run on the Node that runs npm, not on the node@22 dev dependency', () => {
+  // The node@22 package puts a `node` first on PATH inside npm scripts; the gateway must be tested on the machine's Node.
+  expect(process.execPath).not.toContain('node_modules');
+  if (process.env.npm_node_execpath) expect(process.execPath).toBe(process.env.npm_node_execpath);
+});

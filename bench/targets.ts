@@ -1,0 +1,90 @@
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { readBody } from '../oauth/http.js';
+import { parseConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
+import { startGateway } from '../src/runtime/serve.js';
+
+/**
+ * What a benchmark drives: a gateway on the memory or the Redis store, or an HTTP floor: a trivial Hono server
+ * that reads the body with `c.req.text()` (`floor`), with the gateway's streaming body reader (`floor-stream`), or
+ * with that reader behind the CORS middleware the gateway puts on /mcp (`floor-stream-cors`).
+ */
+export type TargetKind = 'floor' | 'floor-stream' | 'floor-stream-cors' | 'memory' | 'redis';
+
+/** Everything a target needs that the benchmark makes up at run time (no secret is committed). */
+export interface TargetOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Only for a gateway on Redis. */
+  encryptionKey: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
+}
+
+export interface Target {
+  /** The origin the target listens on, e.g. http://127.0.0.1:40123. */
+  url: string;
+  /** The CPU time of the process the target runs in. */
+  cpuUsage(): Promise<NodeJS.CpuUsage>;
+  close(): Promise<void>;
+}
+
+/** The gateway configuration of the benchmark: one tenant and one service client allowed client_credentials. */
+export function benchConfig(store: 'memory' | 'redis', options: TargetOptions): Config {
+  return parseConfig({
+    tenants: [{ id: 'default', name: 'Bench tenant' }],
+    clients: [{ clientId: options.clientId, clientSecret: options.clientSecret, tenant: 'default' }],
+    server: { host: '127.0.0.1', port: 0 },
+    ...(store === 'redis' ? { store: { type: 'redis', url: options.redisUrl, keyPrefix: options.redisKeyPrefix }, encryptionKey: options.encryptionKey } : { store: { type: 'memory' } }),
+    logLevel: 'silent',
+  });
+}
+
+/** Starts a target on a free loopback port. */
+export async function startTarget(kind: TargetKind, options: TargetOptions): Promise<Target> {
+  if (kind === 'floor' || kind === 'floor-stream' || kind === 'floor-stream-cors') return startFloor(kind);
+  const gateway = await startGateway({ config: benchConfig(kind, options), source: 'bench', logger: pino({ level: 'silent' }) });
+  return { url: gateway.listenUrl, cpuUsage: async () => process.cpuUsage(), close: () => gateway.close() };
+}
+
+/**
+ * The HTTP floor: the same adapter and framework as the gateway, a handler that reads and parses the JSON body and
+ * answers a constant JSON-RPC error, with no token work at all.
+ */
+async function startFloor(kind: 'floor' | 'floor-stream' | 'floor-stream-cors'): Promise<Target> {
+  const app = new Hono();
+  if (kind === 'floor-stream-cors') {
+    // The options of the gateway's /mcp CORS (src/app.ts) for a tenant with no allowed origins.
+    const mcpCors: MiddlewareHandler = cors({
+      origin: () => null,
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+      exposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'MCP-Protocol-Version'],
+      maxAge: 86400,
+    });
+    app.use('*', mcpCors);
+  }
+  app.post('*', async (c) => {
+    JSON.parse(kind === 'floor' ? await c.req.text() : await readBody(c, 4 * 1024 * 1024));
+    return c.json({ jsonrpc: '2.0', id: 1, error: { code: -32001, message: 'constant answer' } });
+  });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cpuUsage: async () => process.cpuUsage(),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
