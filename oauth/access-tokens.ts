@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { randomToken } from './crypto.js';
 import { OAuthError } from './errors.js';
 import type { RotatingKeys } from './keys.js';
@@ -100,8 +100,9 @@ export class AccessTokens {
   async decode(token: string): Promise<AccessTokenClaims | undefined> {
     try {
       return await this.#verifySignature(token, { ignoreExpiry: true });
-    } catch {
-      return undefined;
+    } catch (error) {
+      if (error instanceof OAuthError) return undefined;
+      throw error;
     }
   }
 
@@ -132,23 +133,27 @@ export class AccessTokens {
         currentDate: new Date(options.ignoreExpiry ? 0 : this.#now()),
         ...(options.audience !== undefined && { audience: options.audience }),
       });
-      if (!isClaims(payload)) throw new Error('malformed claims');
+      if (!isClaims(payload)) throw new TokenRejected();
       return payload;
-    } catch {
-      throw new OAuthError('invalid_token', 'the access token is invalid or expired', { status: 401 });
+    } catch (error) {
+      // Only a bad token is the token's fault; a store or key-set failure must not make clients drop good tokens.
+      if (error instanceof errors.JOSEError || error instanceof TokenRejected) {
+        throw new OAuthError('invalid_token', 'the access token is invalid or expired', { status: 401 });
+      }
+      throw error;
     }
   }
 
   readonly #getKey: JWTVerifyGetKey = async (header) => {
     const kid = header.kid;
-    if (typeof kid !== 'string') throw new Error('no kid');
+    if (typeof kid !== 'string') throw new TokenRejected();
     let key = (await this.#keys.keys()).find((candidate) => candidate.kid === kid);
     // A token signed by a key another replica just created: read the store again, but not on every bogus kid.
     if (!key && this.#now() - this.#lastForcedReload > UNKNOWN_KID_RELOAD_MS) {
       this.#lastForcedReload = this.#now();
       key = (await this.#keys.keys({ fresh: true })).find((candidate) => candidate.kid === kid);
     }
-    if (!key) throw new Error('unknown kid');
+    if (!key) throw new TokenRejected();
     return this.#import(`${kid}.public`, key.material.publicJwk);
   };
 
@@ -161,6 +166,9 @@ export class AccessTokens {
     return key;
   }
 }
+
+/** A token that parsed but is not one of ours (no or unknown kid, claims of the wrong types). */
+class TokenRejected extends Error {}
 
 function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaims {
   return (

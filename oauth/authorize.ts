@@ -7,7 +7,7 @@ import { randomToken, secretsEqual, tokenHash } from './crypto.js';
 import { OAuthError } from './errors.js';
 import { Params, readForm } from './http.js';
 import { renderConsentPage, renderErrorPage, renderLoginPage } from './pages.js';
-import { redirectUriMatches } from './redirect-uri.js';
+import { classifyRedirectUri, redirectUriMatches } from './redirect-uri.js';
 import type { ProtectedResource } from './types.js';
 
 /** An authorization request that passed validation and waits for the user (login and consent). */
@@ -74,8 +74,17 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
   app.post(ENDPOINTS.login, (c) =>
     handle(c, async () => {
       const { id, pending, session, form } = await resume(c);
-      const user = await ctx.users.authenticate(form.get('username') ?? '', form.get('password') ?? '');
-      if (!user) return loginPage(c, id, pending, { username: form.get('username') ?? '', error: 'Incorrect username or password.' }, 401);
+      const username = form.get('username') ?? '';
+      const throttle = await loginThrottle(ctx, c, username);
+      if (throttle.blocked) {
+        c.header('Retry-After', String(throttle.retryAfter));
+        return loginPage(c, id, pending, { username, error: 'Too many failed sign-in attempts. Try again in a few minutes.' }, 429);
+      }
+      const user = await ctx.users.authenticate(username, form.get('password') ?? '');
+      if (!user) {
+        await throttle.fail();
+        return loginPage(c, id, pending, { username, error: 'Incorrect username or password.' }, 401);
+      }
       const resource = resourceOf(pending);
       if (!(await ctx.users.isMember(user.sub, resource.tenant))) {
         ctx.logger.info({ sub: user.sub, tenant: resource.tenant }, 'login refused: user is not a member of the tenant');
@@ -93,7 +102,8 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
       if (session.sub === undefined || !(await ctx.users.isMember(session.sub, resourceOf(pending).tenant))) {
         return loginPage(c, id, pending, { error: 'Please sign in again.' }, 401);
       }
-      await ctx.storage.delete(pendingKey(id));
+      // take, not delete: of two concurrent submissions of one form only one may issue a code.
+      if ((await ctx.storage.take(pendingKey(id))) === undefined) throw new OAuthError('invalid_request', 'this sign-in request was already completed; start again from the application');
       const decision = form.get('decision');
       if (decision !== 'allow') {
         throw new RedirectableError(new OAuthError('access_denied', 'the user denied the request'), pending.redirectUri, pending.state);
@@ -125,9 +135,9 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
 
   async function consentStep(c: Context, id: string, pending: PendingRequest, session: BrowserSession): Promise<Response> {
     const sub = session.sub!;
-    if (!pending.forceConsent && (await consentCovers(ctx, pending, sub))) {
+    if (!pending.forceConsent && (await consentCovers(ctx, pending, sub)) && (await identityProvable(ctx, pending))) {
       await ctx.storage.delete(pendingKey(id));
-      return issueCode(c, pending, sub, 302);
+      return issueCode(c, pending, sub, c.req.method === 'POST' ? 303 : 302);
     }
     if (pending.promptNone) throw new RedirectableError(new OAuthError('consent_required', 'the user has not consented'), pending.redirectUri, pending.state);
     const resource = resourceOf(pending);
@@ -156,7 +166,7 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
     );
   }
 
-  async function loginPage(c: Context, id: string, pending: PendingRequest, extra: { username?: string; error?: string }, status: 200 | 401 | 403 = 200) {
+  async function loginPage(c: Context, id: string, pending: PendingRequest, extra: { username?: string; error?: string }, status: 200 | 401 | 403 | 429 = 200) {
     const client = await ctx.clients.find(pending.clientId);
     const nonce = pageHeaders(c);
     return c.html(
@@ -300,6 +310,38 @@ export function grantedScopes(resource: ProtectedResource, requested: string | u
     scopes.add(scope);
   }
   return [...scopes];
+}
+
+/**
+ * Whether the redirect URI proves the client's identity. A public client redirecting to a loopback port or a
+ * private-use scheme could be any app on the device, so remembered consent must not be reused for it
+ * (RFC 8252 §8.6): the user is asked every time.
+ */
+async function identityProvable(ctx: ServerContext, pending: PendingRequest): Promise<boolean> {
+  const client = await ctx.clients.find(pending.clientId);
+  return client !== undefined && (client.metadata.token_endpoint_auth_method !== 'none' || classifyRedirectUri(pending.redirectUri) === 'https');
+}
+
+const LOGIN_WINDOW_SECONDS = 900;
+const LOGIN_FAILURES_PER_IP = 30;
+const LOGIN_FAILURES_PER_USERNAME = 10;
+
+/**
+ * Failed sign-ins are counted per client address and per username in fixed 15-minute windows; past either
+ * limit no password is checked, which bounds both guessing and the PBKDF2 work an attacker can cause.
+ */
+async function loginThrottle(ctx: ServerContext, c: Context, username: string): Promise<{ blocked: boolean; retryAfter: number; fail(): Promise<void> }> {
+  const window = Math.floor(ctx.now() / 1000 / LOGIN_WINDOW_SECONDS);
+  const ipKey = `ratelimit:login:ip:${ctx.clientIp(c) ?? 'unknown'}:${window}`;
+  const userKey = `ratelimit:login:user:${await tokenHash(username)}:${window}`;
+  const [byIp, byUser] = await Promise.all([ctx.storage.get<number>(ipKey), ctx.storage.get<number>(userKey)]);
+  return {
+    blocked: (byIp ?? 0) >= LOGIN_FAILURES_PER_IP || (byUser ?? 0) >= LOGIN_FAILURES_PER_USERNAME,
+    retryAfter: LOGIN_WINDOW_SECONDS - (Math.floor(ctx.now() / 1000) % LOGIN_WINDOW_SECONDS),
+    async fail() {
+      await Promise.all([ctx.storage.increment(ipKey, 1, LOGIN_WINDOW_SECONDS), ctx.storage.increment(userKey, 1, LOGIN_WINDOW_SECONDS)]);
+    },
+  };
 }
 
 const consentKey = async (tenant: string, sub: string, clientId: string) => `consent:${tenant}:${await tokenHash(`${sub}\n${clientId}`)}`;

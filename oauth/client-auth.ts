@@ -9,25 +9,29 @@ export function invalidClient(ctx: ServerContext, description: string): OAuthErr
   return new OAuthError('invalid_client', description, { status: 401, headers: { 'WWW-Authenticate': `Basic realm="${ctx.issuer}"` } });
 }
 
-function basicCredentials(c: Context): { id: string; secret: string } | undefined {
+function basicCredentials(c: Context, ctx: ServerContext): { id: string; secret: string } | undefined {
   const header = c.req.header('authorization');
   if (header === undefined) return undefined;
   const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
-  if (!match) throw new OAuthError('invalid_request', 'the Authorization header is not valid Basic credentials');
+  if (!match) throw malformedBasic(ctx);
   let decoded: string;
   try {
     decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(match[1]!), (char) => char.charCodeAt(0)));
   } catch {
-    throw new OAuthError('invalid_request', 'the Authorization header is not valid Basic credentials');
+    throw malformedBasic(ctx);
   }
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new OAuthError('invalid_request', 'the Authorization header is not valid Basic credentials');
+  if (colon < 0) throw malformedBasic(ctx);
   // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
   try {
     return { id: decodeFormComponent(decoded.slice(0, colon)), secret: decodeFormComponent(decoded.slice(colon + 1)) };
   } catch {
-    throw new OAuthError('invalid_request', 'the Authorization header is not valid Basic credentials');
+    throw malformedBasic(ctx);
   }
+}
+
+function malformedBasic(ctx: ServerContext): OAuthError {
+  return invalidClient(ctx, 'the Authorization header is not valid Basic credentials');
 }
 
 function decodeFormComponent(value: string): string {
@@ -40,7 +44,7 @@ function decodeFormComponent(value: string): string {
  * which only identify themselves. Using more than one method is an error (RFC 6749 §2.3).
  */
 export async function authenticateClient(c: Context, ctx: ServerContext, params: Params): Promise<Client> {
-  const basic = basicCredentials(c);
+  const basic = basicCredentials(c, ctx);
   const postedId = params.get('client_id');
   const postedSecret = params.get('client_secret');
   if (basic && postedSecret !== undefined) throw new OAuthError('invalid_request', 'use only one client authentication method');

@@ -87,10 +87,12 @@ export class Grants {
    * before it is spent, so a wrong verifier cannot burn someone else's code. A second redemption revokes every
    * token the first one issued.
    */
-  async redeemCode(code: string, check: (grant: AuthorizationCode) => void): Promise<{ grant: AuthorizationCode; familyId: string }> {
+  async redeemCode(code: string, clientId: string, check: (grant: AuthorizationCode) => void): Promise<{ grant: AuthorizationCode; familyId: string }> {
     const key = codeKey(await tokenHash(code));
     const grant = await this.#o.storage.get<AuthorizationCode>(key);
     if (!grant) throw new OAuthError('invalid_grant', 'the authorization code is invalid');
+    // Checked before the replay rule, so that holding a spent code is not enough to revoke someone's grant.
+    if (grant.clientId !== clientId) throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
     if (grant.redeemedBy !== undefined) return this.#replayed(grant.redeemedBy);
     if (this.#o.now() >= grant.expiresAt) throw new OAuthError('invalid_grant', 'the authorization code has expired');
     check(grant);

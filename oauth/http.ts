@@ -21,7 +21,7 @@ export async function readBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<s
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await discardRest(reader, size);
       throw tooLarge();
     }
     chunks.push(value);
@@ -37,6 +37,19 @@ export async function readBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<s
   } catch {
     throw new OAuthError('invalid_request', 'the request body is not valid UTF-8');
   }
+}
+
+// Reading (and dropping) a moderately oversized body lets the client, still sending it, receive the 413; past this
+// the connection is cut instead.
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, read: number): Promise<void> {
+  for (let size = read; size <= DRAIN_LIMIT_BYTES; ) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+  }
+  await reader.cancel();
 }
 
 function tooLarge(): OAuthError {
@@ -86,6 +99,8 @@ export class Params {
   /** Throws when any parameter is repeated. */
   assertNoneRepeated(): this {
     const name = this.repeated();
+    // RFC 8707 §2 allows several resources; this server binds every token to exactly one.
+    if (name === 'resource') throw new OAuthError('invalid_target', 'only one resource may be requested');
     if (name !== undefined) throw new OAuthError('invalid_request', `the ${name} parameter is repeated`);
     return this;
   }

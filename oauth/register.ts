@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { parseClientMetadata, type RegisteredClient } from './clients.js';
 import { ENDPOINTS, type ServerContext } from './context.js';
+import { secretsEqual, tokenHash } from './crypto.js';
 import { OAuthError } from './errors.js';
 import { noStore, readJsonObject } from './http.js';
 
@@ -24,17 +25,20 @@ export function registrationEndpoint(ctx: ServerContext): Hono {
 
   const managed = `${ENDPOINTS.registration}/:clientId`;
   app.get(managed, async (c) => {
-    const record = await authorizeManagement(c, ctx);
+    const { record, token } = await authorizeManagement(c, ctx);
     noStore(c);
-    return c.json(clientInformation(ctx, record));
+    return c.json({ ...clientInformation(ctx, record), registration_access_token: token });
   });
 
   app.put(managed, async (c) => {
-    const record = await authorizeManagement(c, ctx);
+    const { record, token } = await authorizeManagement(c, ctx);
     const body = await readJsonObject(c, 'invalid_client_metadata');
     // RFC 7592 §2.2: the request carries the client_id, and a secret only to confirm the current one.
     if (body.client_id !== record.clientId) throw new OAuthError('invalid_request', 'client_id must match the client being updated');
-    if (body.client_secret !== undefined) throw new OAuthError('invalid_request', 'client_secret cannot be chosen by the client');
+    if (body.client_secret !== undefined) {
+      const current = typeof body.client_secret === 'string' && record.secretHash !== undefined && (await secretsEqual(await tokenHash(body.client_secret), record.secretHash));
+      if (!current) throw new OAuthError('invalid_request', 'client_secret does not match the current secret; it cannot be chosen by the client');
+    }
     const metadata = parseClientMetadata(body);
     if ((metadata.token_endpoint_auth_method === 'none') !== (record.secretHash === undefined)) {
       throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot change between public and confidential');
@@ -42,11 +46,11 @@ export function registrationEndpoint(ctx: ServerContext): Hono {
     const updated: RegisteredClient = { ...record, metadata };
     await ctx.clients.update(updated);
     noStore(c);
-    return c.json(clientInformation(ctx, updated));
+    return c.json({ ...clientInformation(ctx, updated), registration_access_token: token });
   });
 
   app.delete(managed, async (c) => {
-    const record = await authorizeManagement(c, ctx);
+    const { record } = await authorizeManagement(c, ctx);
     await ctx.clients.remove(record.clientId);
     ctx.logger.info({ client_id: record.clientId }, 'client deleted');
     noStore(c);
@@ -68,8 +72,8 @@ function clientInformation(ctx: ServerContext, record: RegisteredClient, secret?
 }
 
 /** RFC 7592 §3: the registration access token is a bearer token for one client; anything else is a 401. */
-async function authorizeManagement(c: Context, ctx: ServerContext): Promise<RegisteredClient> {
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(c.req.header('authorization') ?? '');
+async function authorizeManagement(c: Context, ctx: ServerContext): Promise<{ record: RegisteredClient; token: string }> {
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header('authorization') ?? '');
   const record = match ? await ctx.clients.forRegistrationToken(c.req.param('clientId') ?? '', match[1]!) : undefined;
   if (!record) {
     throw new OAuthError('invalid_token', 'the registration access token is invalid', {
@@ -77,7 +81,7 @@ async function authorizeManagement(c: Context, ctx: ServerContext): Promise<Regi
       headers: { 'WWW-Authenticate': `Bearer error="invalid_token"` },
     });
   }
-  return record;
+  return { record, token: match![1]! };
 }
 
 /** Registration is limited per client IP in fixed one-minute windows. */

@@ -46,8 +46,7 @@ async function authorizationCodeGrant(ctx: ServerContext, client: Client, params
   const resource = params.get('resource');
   const challenge = base64url(await sha256(verifier));
 
-  const { grant, familyId } = await ctx.grants.redeemCode(code, (grant) => {
-    if (grant.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
+  const { grant, familyId } = await ctx.grants.redeemCode(code, client.clientId, (grant) => {
     // Required when the authorization request sent it; when it relied on the only registered URI, optional.
     if (redirectUri === undefined ? grant.redirectUriSent : redirectUri !== grant.redirectUri) {
       throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
@@ -73,6 +72,11 @@ async function refreshTokenGrant(ctx: ServerContext, client: Client, params: Par
   const current = await ctx.grants.refreshTokenFamily(refreshToken);
   if (resource !== undefined && current !== undefined && resource !== current.family.resource) {
     throw new OAuthError('invalid_target', 'resource does not match the grant');
+  }
+  // A user removed from the tenant since the login keeps nothing: the whole grant goes.
+  if (current !== undefined && !current.family.revoked && !(await ctx.users.isMember(current.family.sub, current.family.tenant))) {
+    await ctx.grants.revokeFamily(current.familyId);
+    throw new OAuthError('invalid_grant', 'the user no longer has access to this resource');
   }
   return ctx.grants.rotate(refreshToken, client.clientId, (familyScope) => {
     if (requestedScope === undefined) return familyScope;

@@ -68,8 +68,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const app = new Hono<Env>();
   const mcp = new Hono<Env>();
   // CORS on /mcp reflects only the tenant's allowed origins; the proxy's Origin check uses the same list.
+  // Only the endpoint itself: sub-paths such as /mcp/x are not MCP endpoints and fall through to 404.
   mcp.use(
-    '*',
+    '/',
     cors({
       origin: (origin, c: Context<Env>) => (c.get('tenant').config.allowedOrigins.includes(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
@@ -78,7 +79,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       maxAge: 86400,
     }),
   );
-  mcp.use('*', bearerAuth({ verify: as.verifyAccessToken, resourceMetadataUrl: as.resourceMetadataUrl }));
+  mcp.use('/', bearerAuth({ verify: as.verifyAccessToken, resourceMetadataUrl: as.resourceMetadataUrl }));
   mcp.route('/', mcpEndpoint());
 
   const withTenant = (resolve: (c: Context) => Tenant | undefined) =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePasswordHash } from '../../oauth/password.js';
 
 /**
  * The whole configuration of a gateway, validated once at start-up. Every field is documented in README.md
@@ -48,7 +49,7 @@ const userSchema = z
     username: z.string().min(1).max(200),
     name: z.string().min(1).optional(),
     /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`, as printed by `portcullis hash-password`. */
-    passwordHash: z.string().regex(/^pbkdf2-sha256\$\d+\$[\w-]+\$[\w-]+$/, 'must be a hash from `portcullis hash-password`'),
+    passwordHash: z.string().refine((value) => parsePasswordHash(value) !== undefined, 'must be a hash from `portcullis hash-password`'),
     /** Ids of the tenants this user may log in to. */
     tenants: z.array(slug).min(1),
   })
@@ -56,7 +57,8 @@ const userSchema = z
 
 const serviceClientSchema = z
   .object({
-    clientId: z.string().regex(/^[\w.:-]{3,128}$/, 'must be 3-128 characters of letters, digits, _ . : -'),
+    // No ':' — user subjects are `local:<name>`, and a service client's subject is its id (RFC 9068 §5).
+    clientId: z.string().regex(/^[\w.-]{3,128}$/, 'must be 3-128 characters of letters, digits, _ . -'),
     clientSecret: z.string().min(32, 'must be at least 32 characters (use ${ENV_VAR} to keep it out of the file)'),
     name: z.string().min(1).optional(),
     tenant: slug,

@@ -27,6 +27,7 @@ export function mcpEndpoint(): Hono<{ Variables: BearerVariables }> {
       if (error instanceof OAuthError && error.status === 413) return c.json(rpcError(null, INVALID_REQUEST, 'the message is too large'), 413);
       return c.json(rpcError(null, PARSE_ERROR, 'parse error: the body is not valid JSON'), 400);
     }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return c.json(rpcError(null, INVALID_REQUEST, 'Invalid Request: expected one JSON-RPC message'), 400);
     const id = requestId(message);
     if (id === undefined) return c.body(null, 202);
     return c.json(rpcError(id, NO_UPSTREAM, `no upstream MCP server is configured for tenant ${c.get('tenant').config.id}`));

@@ -117,3 +117,11 @@ test('PORTCULLIS_ENCRYPTION_KEY supplies encryptionKey unless the file sets one'
   expect(parseConfigText(`${yaml}encryptionKey: ${'f'.repeat(40)}\n`, { PORTCULLIS_ENCRYPTION_KEY: key }, 'x').encryptionKey).toBe('f'.repeat(40));
   expect(issuesOf(() => parseConfigText(yaml, {}, 'x'))).toEqual(['encryptionKey: is required with a shared store, so every replica can read the shared keys']);
 });
+
+test.each([
+  [{ clients: [{ clientId: 'local:demo', clientSecret: 's'.repeat(32), tenant: 'default' }] }, 'clients.0.clientId: must be 3-128 characters of letters, digits, _ . -'],
+  [{ users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$200000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', tenants: ['default'] }] }, 'users.0.passwordHash: must be a hash from `portcullis hash-password`'],
+  [{ users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$1000$AAAA$AAAA', tenants: ['default'] }] }, 'users.0.passwordHash: must be a hash from `portcullis hash-password`'],
+])('refuses values the gateway could not use: %j', (override, message) => {
+  expect(issuesOf(() => parseConfig({ tenants: [{ id: 'default' }], ...override }))).toContain(message);
+});

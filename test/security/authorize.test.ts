@@ -148,9 +148,14 @@ describe('unknown or malformed client at the authorization endpoint', () => {
 });
 
 describe('repeated parameters after the client is trusted', () => {
-  it.each(['scope', 'code_challenge', 'response_type', 'resource'])('redirects with invalid_request when %s is repeated', async (name) => {
-    const params: Array<[string, string]> = [...Object.entries(request({ resource: gateway.resource })), [name, name === 'resource' ? gateway.resource : 'mcp']];
+  it.each(['scope', 'code_challenge', 'response_type'])('redirects with invalid_request when %s is repeated', async (name) => {
+    const params: Array<[string, string]> = [...Object.entries(request({ resource: gateway.resource })), [name, 'mcp']];
     expectErrorRedirect(await get(params), { redirectUri: DEFAULT_REDIRECT_URI, error: 'invalid_request', state: 'state-123', issuer: gateway.config.issuer, description: `the ${name} parameter is repeated` });
+  });
+
+  it('redirects with invalid_target when several resources are requested (RFC 8707 §2: each token has one audience)', async () => {
+    const params: Array<[string, string]> = [...Object.entries(request({ resource: gateway.resource })), ['resource', gateway.resource]];
+    expectErrorRedirect(await get(params), { redirectUri: DEFAULT_REDIRECT_URI, error: 'invalid_target', state: 'state-123', issuer: gateway.config.issuer, description: 'only one resource may be requested' });
   });
 
   it('redirects without a state when state is the repeated parameter', async () => {

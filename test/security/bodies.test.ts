@@ -262,9 +262,11 @@ describe('malformed client credentials', () => {
     ['a Basic credential without a colon', `Basic ${Buffer.from('no-colon').toString('base64')}`],
     ['a Basic credential that is not UTF-8', `Basic ${Buffer.from([0xff, 0x3a, 0xfe]).toString('base64')}`],
     ['a Basic credential with a bad percent-encoding', `Basic ${Buffer.from('%zz:secret').toString('base64')}`],
-  ])('refuses %s with invalid_request', async (_, authorization) => {
+  ])('refuses %s as a failed client authentication (RFC 6749 §5.2: 401 invalid_client)', async (_, authorization) => {
     for (const path of ['/token', '/revoke', '/introspect']) {
-      await expectOAuthError(await post(path, 'grant_type=client_credentials&token=x', FORM, { authorization }), 400, 'invalid_request', 'the Authorization header is not valid Basic credentials');
+      const response = await post(path, 'grant_type=client_credentials&token=x', FORM, { authorization });
+      expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+      await expectOAuthError(response, 401, 'invalid_client', 'the Authorization header is not valid Basic credentials');
     }
   });
 });

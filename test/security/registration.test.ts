@@ -183,7 +183,7 @@ describe('client configuration endpoint (RFC 7592)', () => {
     await expectInvalidToken(await manage('GET', `${gateway.baseUrl}/register/no-such-client`, client.registration_access_token));
   });
 
-  it('reads the client with its token, without the secret', async () => {
+  it('reads the client with its token (echoed, RFC 7592 §3), without the secret', async () => {
     const confidential = await registerClient(gateway, { ...valid, token_endpoint_auth_method: 'client_secret_basic' });
     const response = await manage('GET', confidential.registration_client_uri, confidential.registration_access_token);
     expect(response.status).toBe(200);
@@ -191,7 +191,7 @@ describe('client configuration endpoint (RFC 7592)', () => {
     const body = (await response.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ client_id: confidential.client_id, redirect_uris: valid.redirect_uris });
     expect(body).not.toHaveProperty('client_secret');
-    expect(body).not.toHaveProperty('registration_access_token');
+    expect(body.registration_access_token).toBe(confidential.registration_access_token);
   });
 
   it('changes the redirect URIs with PUT: the old one is then refused at /authorize, the new one admitted', async () => {
@@ -214,7 +214,7 @@ describe('client configuration endpoint (RFC 7592)', () => {
     await expectOAuthError(await manage('PUT', uri, token, { ...valid, client_id: client.client_id, redirect_uris: ['javascript:alert(1)'] }), 400, 'invalid_redirect_uri', 'the javascript: scheme is not allowed in redirect_uri');
     await expectOAuthError(await manage('PUT', uri, token, { ...valid, client_id: other.client_id }), 400, 'invalid_request', 'client_id must match the client being updated');
     await expectOAuthError(await manage('PUT', uri, token, { ...valid }), 400, 'invalid_request', 'client_id must match the client being updated');
-    await expectOAuthError(await manage('PUT', uri, token, { ...valid, client_id: client.client_id, client_secret: 'mine' }), 400, 'invalid_request', 'client_secret cannot be chosen by the client');
+    await expectOAuthError(await manage('PUT', uri, token, { ...valid, client_id: client.client_id, client_secret: 'mine' }), 400, 'invalid_request', 'client_secret does not match the current secret; it cannot be chosen by the client');
     await expectOAuthError(
       await manage('PUT', uri, token, { ...valid, client_id: client.client_id, token_endpoint_auth_method: 'client_secret_basic' }),
       400,
@@ -224,6 +224,16 @@ describe('client configuration endpoint (RFC 7592)', () => {
     // Nothing changed.
     const current = await manage('GET', uri, token);
     expect(await current.json()).toMatchObject({ redirect_uris: valid.redirect_uris, token_endpoint_auth_method: 'none' });
+  });
+
+  it('accepts a PUT that repeats the current client_secret (RFC 7592 §2.2) and keeps that secret', async () => {
+    const confidential = await registerClient(gateway, { ...valid, token_endpoint_auth_method: 'client_secret_basic' });
+    const { client_secret, registration_access_token, registration_client_uri, client_id } = confidential;
+    const response = await manage('PUT', registration_client_uri, registration_access_token, { ...valid, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token'], client_id, client_secret, client_name: 'Renamed' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ client_id, client_name: 'Renamed', registration_access_token });
+    const basic = `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
+    await expectOAuthError(await tokenRequest(gateway, { grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic }), 400, 'invalid_grant');
   });
 
   it('deletes the client with DELETE: it is then unknown at /token, /authorize and /register', async () => {
@@ -272,10 +282,12 @@ describe('registration rate limit per address', () => {
     expect((await postRegistration(limited, valid)).status).toBe(201);
   });
 
-  it('refuses registration with 403 when it is disabled', async () => {
+  it('refuses registration with 403 when it is disabled, and does not advertise the endpoint', async () => {
     const closed = await startTestGateway({ registration: { enabled: false, perIpPerMinute: 20 } });
     try {
       await expectOAuthError(await postRegistration(closed, valid), 403, 'access_denied', 'dynamic client registration is disabled');
+      const metadata = (await (await fetch(`${closed.baseUrl}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      expect(metadata).not.toHaveProperty('registration_endpoint');
     } finally {
       await closed.close();
     }

@@ -149,6 +149,13 @@ describe('the code is bound to its client, redirect URI and resource', () => {
     await expectTokens(await redeemCode(gateway, client.client_id, issued));
   });
 
+  it('does not let another client revoke a grant by replaying its spent code', async () => {
+    const issued = await obtainCode(gateway, client);
+    const tokens = await expectTokens(await redeemCode(gateway, client.client_id, issued));
+    await expectTokenError(await redeemCode(gateway, otherClient.client_id, issued), 400, 'invalid_grant', 'the authorization code was issued to another client');
+    await expectAccepted(tokens.access_token);
+  });
+
   it.each([
     ['another redirect_uri', { redirect_uri: 'https://client.example.test/other' }],
     ['no redirect_uri although the authorization request sent one', { redirect_uri: '' }],
