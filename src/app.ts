@@ -8,6 +8,8 @@ import type { Logger } from '../oauth/types.js';
 import type { Config } from './config/schema.js';
 import { bearerAuth, type BearerVariables } from './mcp/bearer.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
+import { SessionRegistry } from './mcp/sessions.js';
+import type { StdioTransportFactory } from './mcp/upstream.js';
 import type { Store } from './store/store.js';
 import { Tenants, type Tenant } from './tenancy/resources.js';
 import { LocalUsers } from './tenancy/users.js';
@@ -21,6 +23,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Fetches client ID metadata documents with the runtime's SSRF protection; omit to disable them. */
   fetchClientMetadata?: MetadataFetch;
+  /** Starts stdio upstreams; only the Node runtime has one. */
+  createStdioTransport?: StdioTransportFactory;
   /** The address of the peer that sent a request. */
   clientIp?: (c: Context) => string | undefined;
   now?: () => number;
@@ -32,7 +36,13 @@ type Env = { Variables: BearerVariables };
  * The whole gateway as one Hono app: the authorization server, and each tenant's MCP endpoint behind CORS and
  * the bearer check. Runtime-neutral: no environment reads and no Node built-ins.
  */
-export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Hono<Env>> {
+export interface Gateway {
+  app: Hono<Env>;
+  /** Ends every MCP session and the upstream sessions (and stdio processes) behind them. */
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const tenants = new Tenants(config, config.publicUrl);
   const as = await createAuthorizationServer({
     issuer: config.issuer,
@@ -79,7 +89,26 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       maxAge: 86400,
     }),
   );
+  // DNS-rebinding protection (MCP transports §security): a browser page from a foreign origin is refused, even
+  // with a token; requests without an Origin come from non-browser clients and pass.
+  mcp.use('/', async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !c.get('tenant').config.allowedOrigins.includes(origin)) {
+      return c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: this Origin may not use the MCP endpoint' }, id: null }, 403);
+    }
+    await next();
+  });
   mcp.use('/', bearerAuth({ verify: as.verifyAccessToken, resourceMetadataUrl: as.resourceMetadataUrl }));
+  const sessions = new SessionRegistry({
+    deps: { ...(deps.createStdioTransport !== undefined && { createStdioTransport: deps.createStdioTransport }) },
+    logger: deps.logger,
+    now: deps.now ?? Date.now,
+  });
+  mcp.on(['GET', 'POST', 'DELETE'], '/', async (c, next) => {
+    const tenant = c.get('tenant');
+    if (tenant.config.upstreams.length === 0) return next();
+    return sessions.handle(c, tenant, c.get('auth'));
+  });
   mcp.route('/', mcpEndpoint());
 
   const withTenant = (resolve: (c: Context) => Tenant | undefined) =>
@@ -104,5 +133,5 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     deps.logger.error({ err: error, path: c.req.path }, 'unexpected error');
     return c.json({ error: 'server_error', error_description: 'the server could not complete the request' }, 500);
   });
-  return app;
+  return { app, close: () => sessions.closeAll() };
 }

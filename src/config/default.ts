@@ -7,7 +7,8 @@ import type { ConfigInput } from './schema.js';
  */
 export async function embeddedDefaultConfig(): Promise<ConfigInput> {
   return {
-    tenants: [{ id: 'default', name: 'Default tenant' }],
+    // The built-in demo upstream, so tools show up through the gateway at once.
+    tenants: [{ id: 'default', name: 'Default tenant', upstreams: [{ id: 'demo', transport: 'demo' }] }],
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await hashPassword('demo'), tenants: ['default'] }],
     store: { type: 'memory' },
   };

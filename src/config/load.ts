@@ -42,6 +42,8 @@ function describe(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join('.') || '(root)';
     if (issue.code === 'unrecognized_keys') return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    // A bad key of a record (e.g. an environment variable name): say what is wrong with the key itself.
+    if (issue.code === 'invalid_key') return `${path}: ${issue.issues[0]?.message ?? issue.message}`;
     return `${path}: ${issue.message}`;
   });
 }

@@ -31,6 +31,50 @@ const seconds = z.number().int().positive();
 
 const scopeSchema = z.object({ name: scopeToken.refine((name) => name !== 'offline_access', 'offline_access is reserved for refresh tokens'), description: z.string().optional() }).strict();
 
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name');
+// Headers the gateway owns on upstream requests; configuring them would break the transport or leak identity.
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'accept', 'connection', 'transfer-encoding', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'cookie']);
+
+const upstreamCommon = {
+  /** Names the upstream in logs and is the default prefix of its tools, prompts and resources. */
+  id: slug,
+  /** Namespace for this upstream's names: `<prefix>__<name>`. Defaults to the id. */
+  prefix: slug.optional(),
+  /** A request to this upstream fails with a JSON-RPC error after this long without a response or progress. */
+  timeoutMs: z.number().int().positive().max(600_000).default(30_000),
+};
+
+const httpUpstream = {
+  url: z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL'),
+  /** Static headers sent to the upstream, e.g. `Authorization: Bearer ${UPSTREAM_TOKEN}`. */
+  headers: z
+    .record(headerName, z.string())
+    .default({})
+    .refine((headers) => Object.keys(headers).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set transport headers (Host, Content-Type, Mcp-Session-Id, Cookie, ...)'),
+};
+
+const upstreamSchema = z.discriminatedUnion('transport', [
+  z.object({ ...upstreamCommon, transport: z.literal('streamable-http'), ...httpUpstream }).strict(),
+  z.object({ ...upstreamCommon, transport: z.literal('sse'), ...httpUpstream }).strict(),
+  z
+    .object({
+      ...upstreamCommon,
+      transport: z.literal('stdio'),
+      command: z.string().min(1),
+      args: z.array(z.string()).default([]),
+      /** The only environment the process gets (plus the variables named in inheritEnv). */
+      env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}),
+      /** Names of the gateway's own environment variables to pass through, e.g. [PATH]. */
+      inheritEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+      cwd: z.string().optional(),
+      /** Most processes of this upstream running at once (one per downstream session). */
+      maxProcesses: z.number().int().positive().max(1000).default(16),
+    })
+    .strict(),
+  /** The built-in demo server (echo, add, current time, notes), run in-process. */
+  z.object({ ...upstreamCommon, transport: z.literal('demo') }).strict(),
+]);
+
 const tenantSchema = z
   .object({
     id: slug,
@@ -41,8 +85,18 @@ const tenantSchema = z
     scopes: z.array(scopeSchema).default([]),
     /** Browser origins allowed to call the tenant's MCP endpoint (CORS and the Origin check). */
     allowedOrigins: z.array(origin).default([]),
+    /** The MCP servers this tenant's endpoint fronts. */
+    upstreams: z.array(upstreamSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((tenant, ctx) => {
+    const prefixes = new Set<string>();
+    tenant.upstreams.forEach((upstream, index) => {
+      const prefix = upstream.prefix ?? upstream.id;
+      if (prefixes.has(prefix)) ctx.addIssue({ code: 'custom', path: ['upstreams', index, upstream.prefix ? 'prefix' : 'id'], message: `duplicate upstream prefix "${prefix}"` });
+      prefixes.add(prefix);
+    });
+  });
 
 const userSchema = z
   .object({
@@ -143,3 +197,4 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type TenantConfig = Config['tenants'][number];
+export type UpstreamConfig = TenantConfig['upstreams'][number];

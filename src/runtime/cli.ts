@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { hashPassword } from '../../oauth/password.js';
+import { createDemoServer } from '../demo/server.js';
 import { embeddedDefaultConfig } from '../config/default.js';
 import { ConfigError, parseConfig, parseConfigText } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -12,6 +14,7 @@ const USAGE = `Usage:
   portcullis [start] [--config FILE]   run the gateway (or set PORTCULLIS_CONFIG; PORT and HOST override the bind address)
   portcullis check-config FILE         validate a configuration file and exit
   portcullis hash-password             read a password on stdin, print its hash for users[].passwordHash
+  portcullis demo-upstream             serve the demo MCP server on stdio (an upstream for trying stdio)
 `;
 
 async function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Promise<{ config: Config; source: string; embedded: boolean }> {
@@ -110,6 +113,10 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Prom
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      return undefined;
+    }
+    case 'demo-upstream': {
+      await createDemoServer().connect(new StdioServerTransport());
       return undefined;
     }
     default:

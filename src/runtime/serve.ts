@@ -2,13 +2,14 @@ import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { createGateway, type GatewayConfig } from '../app.js';
+import { createGateway, type Gateway, type GatewayConfig } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { settleUrls } from '../config/settle.js';
 import { MemoryStore } from '../store/memory.js';
 import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
 import { createGuardedFetch } from './guarded-fetch.js';
+import { createStdioTransportFactory } from './stdio.js';
 
 export interface RunningGateway {
   config: GatewayConfig;
@@ -48,18 +49,21 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const hostForUrl = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   const config = settleUrls({ ...options.config, server: { host, port: bound.port } }, options.source);
 
+  let gateway: Gateway | undefined;
   const store: Store = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : new MemoryStore(options.now !== undefined ? { now: options.now } : {});
   try {
-    const app = await createGateway(config, {
+    gateway = await createGateway(config, {
       store,
       logger,
       fetchClientMetadata: createGuardedFetch({
         allowLoopback: config.clientMetadataDocuments.allowLoopback,
         ...(options.clientMetadataCa !== undefined && { ca: options.clientMetadataCa }),
       }),
+      createStdioTransport: createStdioTransportFactory(process.env, logger),
       clientIp: (c) => (c.env as HttpBindings | undefined)?.incoming.socket.remoteAddress,
       ...(options.now !== undefined && { now: options.now }),
     });
+    const { app } = gateway;
     handler = (request, env) => app.fetch(request, env);
   } catch (error) {
     server.close();
@@ -75,6 +79,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway?.close();
       await store.close();
     },
   };

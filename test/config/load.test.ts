@@ -51,7 +51,7 @@ describe('schema', () => {
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8787 });
     expect(config.store).toEqual({ type: 'memory' });
     expect(config.defaultTenant).toBe('default');
-    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [] });
+    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [], upstreams: [] });
     expect(config.tokens.accessTokenTtl).toBe(900);
     expect(config.clientMetadataDocuments.allowLoopback).toBe(false);
   });
@@ -124,4 +124,37 @@ test.each([
   [{ users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$1000$AAAA$AAAA', tenants: ['default'] }] }, 'users.0.passwordHash: must be a hash from `portcullis hash-password`'],
 ])('refuses values the gateway could not use: %j', (override, message) => {
   expect(issuesOf(() => parseConfig({ tenants: [{ id: 'default' }], ...override }))).toContain(message);
+});
+
+describe('upstreams', () => {
+  const tenant = (upstreams: unknown[]) => ({ tenants: [{ id: 'default', upstreams }] });
+
+  test('accepts each transport with its defaults', () => {
+    const config = parseConfig(
+      tenant([
+        { id: 'files', transport: 'streamable-http', url: 'https://files.example.com/mcp', headers: { Authorization: 'Bearer x' } },
+        { id: 'legacy', transport: 'sse', url: 'http://127.0.0.1:9000/sse' },
+        { id: 'local', prefix: 'tools', transport: 'stdio', command: '/usr/bin/node', args: ['server.js'], inheritEnv: ['PATH'] },
+        { id: 'demo', transport: 'demo' },
+      ]),
+    );
+    expect(config.tenants[0]?.upstreams.map((upstream) => [upstream.id, upstream.timeoutMs])).toEqual([
+      ['files', 30_000],
+      ['legacy', 30_000],
+      ['local', 30_000],
+      ['demo', 30_000],
+    ]);
+    expect(config.tenants[0]?.upstreams[2]).toMatchObject({ env: {}, maxProcesses: 16, prefix: 'tools' });
+  });
+
+  test.each([
+    [[{ id: 'a', transport: 'demo' }, { id: 'b', prefix: 'a', transport: 'demo' }], 'tenants.0.upstreams.1.prefix: duplicate upstream prefix "a"'],
+    [[{ id: 'a', transport: 'streamable-http', url: 'ftp://x/' }], 'tenants.0.upstreams.0.url: must be an http(s) URL'],
+    [[{ id: 'a', transport: 'streamable-http', url: 'https://x/mcp', headers: { 'Mcp-Session-Id': 'x' } }], 'tenants.0.upstreams.0.headers: must not set transport headers (Host, Content-Type, Mcp-Session-Id, Cookie, ...)'],
+    [[{ id: 'a', transport: 'stdio', command: 'node', env: { 'BAD-NAME': 'x' } }], 'tenants.0.upstreams.0.env.BAD-NAME: must be an environment variable name'],
+    [[{ id: 'a', transport: 'websocket', url: 'wss://x' }], "tenants.0.upstreams.0.transport: Invalid discriminator value. Expected 'streamable-http' | 'sse' | 'stdio' | 'demo'"],
+  ])('refuses %j', (upstreams, message) => {
+    const issues = issuesOf(() => parseConfig(tenant(upstreams)));
+    expect(issues.some((issue) => issue.startsWith(message)), issues.join('\n')).toBe(true);
+  });
 });

@@ -97,9 +97,10 @@ describe('actual requests', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe(APP);
   });
 
-  it('gives a foreign origin no Access-Control-Allow-Origin', async () => {
+  it('gives a foreign origin no Access-Control-Allow-Origin, and refuses its request with 403 (DNS-rebinding protection)', async () => {
     const response = await callMcp(gateway.resource, undefined, { headers: { origin: FOREIGN } });
-    expect(response.status).toBe(401);
+    expect(response.status).toBe(403);
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await response.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: this Origin may not use the MCP endpoint' }, id: null });
   });
 });
