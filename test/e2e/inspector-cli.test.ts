@@ -11,13 +11,17 @@ import { runNode22, type Node22Process } from '../helpers/node22.js';
 // Test 4 of the issue: MCP Inspector's CLI (2.12, on Node 22) obtains a token through the gateway. It discovers
 // the gateway from the 401 on /mcp, registers itself (RFC 7591), prints the authorization URL, and waits on a
 // loopback listener for the browser to come back; Chromium signs in as demo/demo, consents, and follows the
-// redirect to that listener. The Inspector then calls /mcp with its token and, since no upstream is configured
-// yet, reports the gateway's JSON-RPC error -32010 — an error that only a request with a valid token can reach.
+// redirect to that listener. The Inspector then calls /mcp with its token and lists the tools of the tenant's
+// upstream, the built-in demo server, through the gateway.
 
 const INSPECTOR = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js', import.meta.url));
 
-/** How the CLI reports the gateway's JSON-RPC error -32010, the answer to an authorized request while no upstream is configured. */
-const NO_UPSTREAM = { error: { code: 'error', message: 'no upstream MCP server is configured for tenant default' } };
+const DEMO_TOOLS = ['demo__echo', 'demo__add', 'demo__current_time', 'demo__note_write', 'demo__note_read', 'demo__note_list'];
+
+/** The tool names a successful `tools/list` run printed on stdout. */
+function listedTools(cli: Node22Process): string[] {
+  return (JSON.parse(cli.stdout()) as { tools: Array<{ name: string }> }).tools.map((tool) => tool.name);
+}
 
 let gateway: TestGateway;
 let browser: Browser;
@@ -25,7 +29,7 @@ let home: string;
 const clis: Node22Process[] = [];
 
 beforeAll(async () => {
-  [gateway, browser, home] = await Promise.all([startTestGateway(), launchBrowser(), mkdtemp(join(tmpdir(), 'portcullis-inspector-'))]);
+  [gateway, browser, home] = await Promise.all([startTestGateway({ tenants: [{ id: 'default', upstreams: [{ id: 'demo', transport: 'demo' }] }] }), launchBrowser(), mkdtemp(join(tmpdir(), 'portcullis-inspector-'))]);
 });
 
 afterAll(async () => {
@@ -73,12 +77,6 @@ async function waitForStderr(cli: Node22Process, pattern: RegExp, timeoutMs: num
   }
 }
 
-/** The CLI's error envelope: the last line of its stderr, as JSON. */
-function errorEnvelope(cli: Node22Process): unknown {
-  const lines = cli.stderr().trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] ?? '');
-}
-
 describe('MCP Inspector CLI', () => {
   it('registers, gets a token through the browser, and calls /mcp with it', { timeout: 90_000 }, async () => {
     // Port 0: the CLI's callback listener takes a free port and puts it in the redirect URI it registers.
@@ -113,10 +111,10 @@ describe('MCP Inspector CLI', () => {
     expect(callback.searchParams.get('state')).toBe(state);
     expect(callback.searchParams.get('iss')).toBe(gateway.config.issuer);
 
-    // Exit 1 is the CLI's generic failure; a 401 or 403 from /mcp would be exit 3, "auth_required".
-    expect(await run.waitForExit(30_000)).toEqual({ code: 1, signal: null });
+    // A 401 or 403 from /mcp would be exit 3, "auth_required".
+    expect(await run.waitForExit(30_000)).toEqual({ code: 0, signal: null });
     expect(run.stderr()).toMatch(/^Authorization complete\.$/m);
-    expect(errorEnvelope(run)).toEqual(NO_UPSTREAM);
+    expect(listedTools(run)).toEqual(expect.arrayContaining(DEMO_TOOLS));
   });
 
   it('keeps the token under HOME and calls /mcp with it again without a browser', { timeout: 60_000 }, async () => {
@@ -125,8 +123,8 @@ describe('MCP Inspector CLI', () => {
     expect(JSON.parse(list.stdout())).toEqual({ oauthStatePath: join(home, '.mcp-inspector', 'storage', 'oauth.json'), storedServerUrls: [gateway.resource] });
 
     const again = inspector(['--method', 'tools/list', '--server-url', gateway.resource, '--transport', 'http', '--stored-auth-only']);
-    expect(await again.waitForExit(30_000)).toEqual({ code: 1, signal: null });
+    expect(await again.waitForExit(30_000)).toEqual({ code: 0, signal: null });
     expect(again.stderr()).not.toContain('Please navigate to');
-    expect(errorEnvelope(again)).toEqual(NO_UPSTREAM);
+    expect(listedTools(again)).toEqual(expect.arrayContaining(DEMO_TOOLS));
   });
 });
