@@ -100,6 +100,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   });
   mcp.use('/', bearerAuth({ verify: as.verifyAccessToken, resourceMetadataUrl: as.resourceMetadataUrl }));
   const sessions = new SessionRegistry({
+    store: deps.store,
     deps: { ...(deps.createStdioTransport !== undefined && { createStdioTransport: deps.createStdioTransport }) },
     logger: deps.logger,
     now: deps.now ?? Date.now,

@@ -8,6 +8,8 @@ import { OAuthError } from '../../oauth/errors.js';
 import { readBody } from '../../oauth/http.js';
 import type { Logger } from '../../oauth/types.js';
 import type { Tenant } from '../tenancy/resources.js';
+import type { Store } from '../store/store.js';
+import { StoreEventStore } from './event-store.js';
 import { ProxySession } from './proxy.js';
 import type { UpstreamDeps } from './upstream.js';
 
@@ -27,6 +29,8 @@ interface LiveSession {
 
 export interface SessionRegistryOptions {
   deps: UpstreamDeps;
+  /** Keeps each session's SSE events for resumption with Last-Event-ID. */
+  store: Store;
   logger: Logger;
   now: () => number;
   /** A session unused this long is closed, with its upstream sessions. */
@@ -96,6 +100,7 @@ export class SessionRegistry {
         this.#sessions.set(id, { binding, proxy, transport, lastUsed: this.#o.now() });
       },
       onsessionclosed: (id) => this.#close(id),
+      eventStore: new StoreEventStore(this.#o.store),
     });
     transport.onclose = () => {
       if (transport.sessionId !== undefined) void this.#close(transport.sessionId);
