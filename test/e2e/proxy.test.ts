@@ -149,6 +149,30 @@ describe('sessions', () => {
     }
   });
 
+  it('runs every element of a JSON-RPC batch through the gateway, not only the first', async () => {
+    const { mcp, transport } = await connect();
+    try {
+      const response = await fetch(gateway.resource, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify([
+          { jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'demo__add', arguments: { a: 1, b: 2 } } },
+          { jsonrpc: '2.0', id: 'b', method: 'tools/call', params: { name: 'nowhere__echo', arguments: {} } },
+        ]),
+      });
+      expect(response.status).toBe(200);
+      const messages = (await response.text())
+        .split('\n')
+        .filter((line) => line.startsWith('data: {'))
+        .map((line) => JSON.parse(line.slice('data: '.length)) as { id: string; result?: { content: Array<{ text: string }> }; error?: { code: number } });
+      const byId = new Map(messages.map((message) => [message.id, message]));
+      expect(byId.get('a')?.result?.content[0]?.text).toContain('3');
+      expect(byId.get('b')?.error).toMatchObject({ code: -32602 });
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('refuses a browser request from a foreign Origin with 403, even with a valid token', async () => {
     const response = await fetch(gateway.resource, {
       method: 'POST',
