@@ -11,6 +11,7 @@ export const MAX_TITLE_LENGTH = 100;
 /** The longest text `echo` repeats, in characters. */
 export const MAX_ECHO_LENGTH = 10_000;
 
+/** What a test may replace in the demo server. */
 export interface DemoServerOptions {
   /** The clock `current_time` reads; tests pass a fixed one. */
   now?: () => Date;
