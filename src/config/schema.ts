@@ -51,6 +51,19 @@ const httpUpstream = {
     .record(headerName, z.string())
     .default({})
     .refine((headers) => Object.keys(headers).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set transport headers (Host, Content-Type, Mcp-Session-Id, Cookie, ...)'),
+  /** The gateway's own token from the upstream's authorization server (client credentials). */
+  oauth: z
+    .object({
+      /** The upstream authorization server's issuer; its metadata is discovered (RFC 8414). */
+      issuer: baseUrl,
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      scope: z.string().optional(),
+      /** RFC 8707 resource indicator to request, usually the upstream's URL. */
+      resource: z.string().optional(),
+    })
+    .strict()
+    .optional(),
 };
 
 const upstreamSchema = z.discriminatedUnion('transport', [
