@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -18,6 +19,7 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
@@ -40,6 +42,18 @@ interface Connected {
 type Extra = { signal: AbortSignal; _meta?: { progressToken?: string | number }; sendNotification: (n: never) => Promise<void>; sendRequest: Server['request'] };
 
 const MAX_PAGES = 100;
+/** The longest the gateway waits for an upstream to confirm the end of a session (DELETE) before dropping it. */
+const MAX_TERMINATE_MS = 5000;
+
+/**
+ * JSON-RPC code of "an upstream failed to answer": it crashed or closed the connection, cannot be reached, or sent
+ * something that is not a valid answer. In the implementation-defined server error range beside `NO_UPSTREAM`
+ * (-32010); an upstream that is too slow gets the SDK's own request timeout code, -32001, instead.
+ */
+export const UPSTREAM_FAILED = -32011;
+
+/** A request to an upstream whose connection closed earlier in this session (e.g. its stdio process exited). */
+class UpstreamUnavailable extends Error {}
 
 /**
  * The MCP server one downstream session talks to: an SDK `Server` whose handlers fan out to, or route to, the
@@ -49,16 +63,30 @@ export class ProxySession {
   readonly server: Server;
   readonly #upstreams: ReadonlyMap<string, Connected>;
   readonly #logger: Logger;
+  readonly #deps: UpstreamDeps;
+  /** The client capabilities declared to upstreams, kept to open a replacement upstream session with the same ones. */
+  readonly #clientCapabilities: ClientCapabilities;
   /** Downstream requests in flight per upstream, so an upstream's own requests travel on the right stream. */
   readonly #inFlight = new Map<string, Extra[]>();
+  /** Upstream sessions being re-initialized, per prefix, so concurrent requests share one attempt. */
+  readonly #reconnecting = new Map<string, Promise<void>>();
+  #closed = false;
 
-  private constructor(upstreams: Connected[], clientCapabilities: ClientCapabilities, logger: Logger) {
+  private constructor(upstreams: Connected[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, logger: Logger) {
     this.#upstreams = new Map(upstreams.map((upstream) => [upstream.prefix, upstream]));
     this.#logger = logger;
+    this.#deps = deps;
+    this.#clientCapabilities = clientCapabilities;
     const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.client.getServerCapabilities() ?? {}));
     this.server = new Server(GATEWAY_INFO, { capabilities });
     this.#registerHandlers(capabilities);
     for (const upstream of upstreams) this.#relayFromUpstream(upstream, clientCapabilities);
+    if (clientCapabilities.roots?.listChanged) {
+      // The client's roots changed: every upstream hears it and may ask again (MCP 2025-11-25 client/roots).
+      this.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+        await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client.sendRootsListChanged()));
+      });
+    }
   }
 
   /** Connects to every upstream of the tenant; one that cannot be reached is left out (and logged), not fatal. */
@@ -75,11 +103,13 @@ export class ProxySession {
       if (result.status === 'fulfilled') connected.push({ config, prefix: config.prefix ?? config.id, client: result.value });
       else logger.warn({ upstream: config.id, err: result.reason }, 'upstream unavailable; its tools are left out of this session');
     });
-    return new ProxySession(connected, forwarded, logger);
+    return new ProxySession(connected, forwarded, deps, logger);
   }
 
+  /** Ends the upstream sessions (a Streamable HTTP upstream is told so with DELETE; a stdio child is stopped) and the server. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client.close()));
+    this.#closed = true;
+    await Promise.allSettled([...this.#upstreams.values()].map((upstream) => closeUpstream(upstream)));
     await this.server.close();
   }
 
@@ -94,21 +124,79 @@ export class ProxySession {
       signal: extra.signal,
       timeout: upstream.config.timeoutMs,
       resetTimeoutOnProgress: true,
-      ...(progressToken !== undefined && {
-        onprogress: (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } } as never),
-      }),
+      // Progress is always asked of the upstream, so that a long call which reports progress outlives the timeout even
+      // when the client asked for none; it is relayed only to a client that asked.
+      onprogress: (progress) => {
+        if (progressToken !== undefined) void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } } as never);
+      },
     };
     const stack = this.#inFlight.get(upstream.prefix) ?? [];
     this.#inFlight.set(upstream.prefix, [...stack, extra]);
     try {
-      return await call(options);
+      const client = upstream.client;
+      if (client.transport === undefined) throw new UpstreamUnavailable();
+      try {
+        return await call(options);
+      } catch (error) {
+        if (!sessionExpired(error, client)) throw error;
+        // A 404 to a request that carries Mcp-Session-Id means the upstream no longer knows the session (it restarted
+        // or expired it), so it did not process the request: the gateway opens a new upstream session and sends the
+        // request once more, which is safe even for a tool call with side effects (MCP 2025-11-25 basic/transports,
+        // session management: the client MUST start a new session). Once only; a second failure is the answer.
+        // What the old session held upstream (resource subscriptions, the logging level) is not replayed.
+        await this.#reconnect(upstream, client);
+        return await call(options);
+      }
     } catch (error) {
-      // Relay an upstream's JSON-RPC error as it was sent, not wrapped in the SDK's "MCP error <code>:" prefix.
-      if (error instanceof McpError) throw protocolError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
-      throw error;
+      throw this.#upstreamError(upstream, error);
     } finally {
       this.#inFlight.set(upstream.prefix, (this.#inFlight.get(upstream.prefix) ?? []).filter((entry) => entry !== extra));
     }
+  }
+
+  /** Replaces an upstream's client with one in a new upstream session; concurrent callers share one attempt. */
+  async #reconnect(upstream: Connected, stale: Client): Promise<void> {
+    if (upstream.client !== stale) return;
+    let pending = this.#reconnecting.get(upstream.prefix);
+    if (!pending) {
+      pending = (async () => {
+        this.#logger.info({ upstream: upstream.config.id }, 'the upstream session expired; opening a new one');
+        const fresh = await connectUpstream(upstream.config, this.#clientCapabilities, this.#deps);
+        if (this.#closed) {
+          await fresh.close();
+          throw new UpstreamUnavailable();
+        }
+        upstream.client = fresh;
+        this.#relayFromUpstream(upstream, this.#clientCapabilities);
+        // The upstream already forgot the old session; closing its client only stops its transport (GET stream, timers).
+        await stale.close().catch(() => undefined);
+      })().finally(() => this.#reconnecting.delete(upstream.prefix));
+      this.#reconnecting.set(upstream.prefix, pending);
+    }
+    await pending;
+  }
+
+  /**
+   * The JSON-RPC error a client gets when a request to an upstream fails. An upstream's own JSON-RPC error is relayed
+   * as it was sent; a failure of the upstream itself names the upstream and what happened, and the details (which
+   * may quote what the upstream sent) go to the log only.
+   */
+  #upstreamError(upstream: Connected, error: unknown): Error {
+    const { id, timeoutMs } = upstream.config;
+    if (error instanceof McpError && !isLocalTimeout(error) && !isLocalClose(error)) {
+      // Not wrapped in the SDK's "MCP error <code>:" prefix.
+      return protocolError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
+    }
+    this.#logger.warn({ upstream: id, err: error }, 'a request to an upstream failed');
+    const failed = (what: string) => protocolError(UPSTREAM_FAILED, `upstream "${id}" ${what}`, { upstream: id });
+    if (error instanceof McpError && isLocalTimeout(error)) return protocolError(ErrorCode.RequestTimeout, `upstream "${id}" did not answer within ${timeoutMs} ms`, { upstream: id, timeoutMs });
+    if (error instanceof McpError) return failed('closed the connection before answering');
+    if (error instanceof UpstreamUnavailable || (error instanceof Error && error.message === 'Not connected')) return failed('is unavailable (its connection is closed)');
+    if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) return failed(`answered with HTTP status ${error.code}`);
+    // Not JSON, not JSON-RPC, a result of the wrong shape, or an unexpected content type.
+    if (error instanceof StreamableHTTPError || error instanceof SyntaxError || isSchemaError(error)) return failed('sent an invalid response');
+    if (error instanceof TypeError && error.message === 'fetch failed') return failed('could not be reached');
+    return failed('failed to answer');
   }
 
   /** Every page of one list from every upstream, namespaced; an upstream that fails is logged and skipped. */
@@ -161,9 +249,11 @@ export class ProxySession {
       }));
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const target = byName(request.params.name, 'tool');
-        return this.#forward(target.upstream, extra as Extra, (options) =>
+        const result = await this.#forward(target.upstream, extra as Extra, (options) =>
           target.upstream.client.callTool({ ...request.params, name: target.name }, undefined, options),
         );
+        if (!Array.isArray(result.content)) return result;
+        return { ...result, content: result.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
       });
     }
     if (caps.prompts) {
@@ -175,7 +265,8 @@ export class ProxySession {
       }));
       server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
         const target = byName(request.params.name, 'prompt');
-        return this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.getPrompt({ ...request.params, name: target.name }, options));
+        const result = await this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.getPrompt({ ...request.params, name: target.name }, options));
+        return { ...result, messages: result.messages.map((message) => ({ ...message, content: namespacedContent(target.upstream.prefix, message.content) })) };
       });
     }
     if (caps.resources) {
@@ -258,6 +349,57 @@ export class ProxySession {
       }
     };
   }
+}
+
+/** The SDK client's own timeout (`Protocol.request`), not an upstream's JSON-RPC error that happens to use -32001. */
+function isLocalTimeout(error: McpError): boolean {
+  const data = error.data as Record<string, unknown> | undefined;
+  return error.code === ErrorCode.RequestTimeout && typeof data === 'object' && data !== null && Object.keys(data).length === 1 && typeof data['timeout'] === 'number';
+}
+
+/** The SDK client's error for requests pending when the connection closed (a stdio child exited, for instance). */
+function isLocalClose(error: McpError): boolean {
+  return error.code === ErrorCode.ConnectionClosed && error.data === undefined && error.message === `MCP error ${ErrorCode.ConnectionClosed}: Connection closed`;
+}
+
+/** A failed schema check of what the upstream sent (zod 3 or 4, whichever the SDK used, both carry `issues`). */
+function isSchemaError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && Array.isArray((error as { issues?: unknown }).issues);
+}
+
+/** A Streamable HTTP upstream answered 404 to a request in a session: it no longer knows the session. */
+function sessionExpired(error: unknown, client: Client): boolean {
+  const transport = client.transport;
+  return error instanceof StreamableHTTPError && error.code === 404 && transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined;
+}
+
+/**
+ * Ends one upstream session. A Streamable HTTP upstream is sent DELETE so it frees the session now rather than when
+ * it expires (bounded, so an upstream that does not answer cannot hold up the close); closing the client then aborts
+ * its open requests and streams, and stops a stdio child.
+ */
+async function closeUpstream(upstream: Connected): Promise<void> {
+  const { transport } = upstream.client;
+  if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(upstream.config.timeoutMs, MAX_TERMINATE_MS));
+    });
+    await Promise.race([transport.terminateSession().catch(() => undefined), deadline]);
+    clearTimeout(timer);
+  }
+  await upstream.client.close();
+}
+
+/**
+ * A content block with the upstream's resource URIs namespaced (a `resource_link`, or an embedded `resource`), so a
+ * client can read what a tool result or a prompt points to through the gateway, like a listed resource.
+ */
+function namespacedContent<T>(prefix: string, block: T): T {
+  const content = block as { type?: unknown; uri?: unknown; resource?: { uri?: unknown } };
+  if (content.type === 'resource_link' && typeof content.uri === 'string') return { ...block, uri: namespacedUri(prefix, content.uri) };
+  if (content.type === 'resource' && typeof content.resource?.uri === 'string') return { ...block, resource: { ...content.resource, uri: namespacedUri(prefix, content.resource.uri) } };
+  return block;
 }
 
 /** An error the SDK sends as a JSON-RPC error with exactly this code, message and data. */
