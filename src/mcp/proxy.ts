@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -17,7 +17,6 @@ import {
   ListRootsRequestSchema,
   ListRootsResultSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
@@ -31,6 +30,7 @@ import type { Logger } from '../../oauth/types.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { namespacedName, namespacedUri, splitName, splitUri } from './names.js';
 import { connectUpstream, GATEWAY_INFO, type UpstreamDeps } from './upstream.js';
+import { protocolError, sessionExpired, upstreamError, UpstreamUnavailable } from './upstream-errors.js';
 
 /** One upstream as a downstream session sees it. */
 interface Connected {
@@ -44,16 +44,6 @@ type Extra = { signal: AbortSignal; _meta?: { progressToken?: string | number };
 const MAX_PAGES = 100;
 /** The longest the gateway waits for an upstream to confirm the end of a session (DELETE) before dropping it. */
 const MAX_TERMINATE_MS = 5000;
-
-/**
- * JSON-RPC code of "an upstream failed to answer": it crashed or closed the connection, cannot be reached, or sent
- * something that is not a valid answer. In the implementation-defined server error range beside `NO_UPSTREAM`
- * (-32010); an upstream that is too slow gets the SDK's own request timeout code, -32001, instead.
- */
-export const UPSTREAM_FAILED = -32011;
-
-/** A request to an upstream whose connection closed earlier in this session (e.g. its stdio process exited). */
-class UpstreamUnavailable extends Error {}
 
 /**
  * The MCP server one downstream session talks to: an SDK `Server` whose handlers fan out to, or route to, the
@@ -148,7 +138,7 @@ export class ProxySession {
         return await call(options);
       }
     } catch (error) {
-      throw this.#upstreamError(upstream, error);
+      throw upstreamError(upstream.config, error, this.#logger);
     } finally {
       this.#inFlight.set(upstream.prefix, (this.#inFlight.get(upstream.prefix) ?? []).filter((entry) => entry !== extra));
     }
@@ -174,29 +164,6 @@ export class ProxySession {
       this.#reconnecting.set(upstream.prefix, pending);
     }
     await pending;
-  }
-
-  /**
-   * The JSON-RPC error a client gets when a request to an upstream fails. An upstream's own JSON-RPC error is relayed
-   * as it was sent; a failure of the upstream itself names the upstream and what happened, and the details (which
-   * may quote what the upstream sent) go to the log only.
-   */
-  #upstreamError(upstream: Connected, error: unknown): Error {
-    const { id, timeoutMs } = upstream.config;
-    if (error instanceof McpError && !isLocalTimeout(error) && !isLocalClose(error)) {
-      // Not wrapped in the SDK's "MCP error <code>:" prefix.
-      return protocolError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
-    }
-    this.#logger.warn({ upstream: id, err: error }, 'a request to an upstream failed');
-    const failed = (what: string) => protocolError(UPSTREAM_FAILED, `upstream "${id}" ${what}`, { upstream: id });
-    if (error instanceof McpError && isLocalTimeout(error)) return protocolError(ErrorCode.RequestTimeout, `upstream "${id}" did not answer within ${timeoutMs} ms`, { upstream: id, timeoutMs });
-    if (error instanceof McpError) return failed('closed the connection before answering');
-    if (error instanceof UpstreamUnavailable || (error instanceof Error && error.message === 'Not connected')) return failed('is unavailable (its connection is closed)');
-    if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) return failed(`answered with HTTP status ${error.code}`);
-    // Not JSON, not JSON-RPC, a result of the wrong shape, or an unexpected content type.
-    if (error instanceof StreamableHTTPError || error instanceof SyntaxError || isSchemaError(error)) return failed('sent an invalid response');
-    if (error instanceof TypeError && error.message === 'fetch failed') return failed('could not be reached');
-    return failed('failed to answer');
   }
 
   /** Every page of one list from every upstream, namespaced; an upstream that fails is logged and skipped. */
@@ -351,28 +318,6 @@ export class ProxySession {
   }
 }
 
-/** The SDK client's own timeout (`Protocol.request`), not an upstream's JSON-RPC error that happens to use -32001. */
-function isLocalTimeout(error: McpError): boolean {
-  const data = error.data as Record<string, unknown> | undefined;
-  return error.code === ErrorCode.RequestTimeout && typeof data === 'object' && data !== null && Object.keys(data).length === 1 && typeof data['timeout'] === 'number';
-}
-
-/** The SDK client's error for requests pending when the connection closed (a stdio child exited, for instance). */
-function isLocalClose(error: McpError): boolean {
-  return error.code === ErrorCode.ConnectionClosed && error.data === undefined && error.message === `MCP error ${ErrorCode.ConnectionClosed}: Connection closed`;
-}
-
-/** A failed schema check of what the upstream sent (zod 3 or 4, whichever the SDK used, both carry `issues`). */
-function isSchemaError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && Array.isArray((error as { issues?: unknown }).issues);
-}
-
-/** A Streamable HTTP upstream answered 404 to a request in a session: it no longer knows the session. */
-function sessionExpired(error: unknown, client: Client): boolean {
-  const transport = client.transport;
-  return error instanceof StreamableHTTPError && error.code === 404 && transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined;
-}
-
 /**
  * Ends one upstream session. A Streamable HTTP upstream is sent DELETE so it frees the session now rather than when
  * it expires (bounded, so an upstream that does not answer cannot hold up the close); closing the client then aborts
@@ -400,11 +345,6 @@ function namespacedContent<T>(prefix: string, block: T): T {
   if (content.type === 'resource_link' && typeof content.uri === 'string') return { ...block, uri: namespacedUri(prefix, content.uri) };
   if (content.type === 'resource' && typeof content.resource?.uri === 'string') return { ...block, resource: { ...content.resource, uri: namespacedUri(prefix, content.resource.uri) } };
   return block;
-}
-
-/** An error the SDK sends as a JSON-RPC error with exactly this code, message and data. */
-function protocolError(code: number, message: string, data?: unknown): Error {
-  return Object.assign(new Error(message), { code, ...(data !== undefined && { data }) });
 }
 
 /** What the gateway offers downstream: the union of what its upstreams offer. */

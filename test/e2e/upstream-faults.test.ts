@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamConfig } from '../../src/config/schema.js';
-import { UPSTREAM_FAILED } from '../../src/mcp/proxy.js';
+import { UPSTREAM_FAILED } from '../../src/mcp/upstream-errors.js';
 import { closedPort, createSlowServer, isAlive, serveFaultyUpstream, writeCrashingStdioServer, type CrashingScript, type FaultyUpstream } from '../fixtures/faulty-upstreams.js';
 import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
