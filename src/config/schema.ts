@@ -38,8 +38,14 @@ const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'acc
 const upstreamCommon = {
   /** Names the upstream in logs and is the default prefix of its tools, prompts and resources. */
   id: slug,
-  /** Namespace for this upstream's names: `<prefix>__<name>`. Defaults to the id. */
-  prefix: slug.optional(),
+  /**
+   * Namespace for this upstream's names: `<prefix>__<name>`. Defaults to the id. `''` keeps the upstream's own names
+   * and URIs, which only a tenant's single upstream may do.
+   */
+  prefix: z
+    .string()
+    .regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)?$/, 'must be a lowercase slug (a-z, 0-9, -; at most 63 characters), or empty')
+    .optional(),
   /** A request to this upstream fails with a JSON-RPC error after this long without a response or progress. */
   timeoutMs: z.number().int().positive().max(600_000).default(30_000),
 };
@@ -105,8 +111,12 @@ const tenantSchema = z
   .superRefine((tenant, ctx) => {
     const prefixes = new Set<string>();
     tenant.upstreams.forEach((upstream, index) => {
+      // Without a prefix, a name of one upstream could read as a prefixed name of another (`docs__search`).
+      if (upstream.prefix === '' && tenant.upstreams.length > 1) {
+        ctx.addIssue({ code: 'custom', path: ['upstreams', index, 'prefix'], message: 'may be empty only when the tenant has a single upstream' });
+      }
       const prefix = upstream.prefix ?? upstream.id;
-      if (prefixes.has(prefix)) ctx.addIssue({ code: 'custom', path: ['upstreams', index, upstream.prefix ? 'prefix' : 'id'], message: `duplicate upstream prefix "${prefix}"` });
+      if (prefixes.has(prefix)) ctx.addIssue({ code: 'custom', path: ['upstreams', index, upstream.prefix !== undefined ? 'prefix' : 'id'], message: `duplicate upstream prefix "${prefix}"` });
       prefixes.add(prefix);
     });
   });

@@ -2,14 +2,15 @@
  * Namespacing of what several upstreams offer behind one endpoint. Tools and prompts become `<prefix>__<name>`;
  * resource URIs (and templates) become `<prefix>+<uri>`, which is still a URI (a scheme may contain `+`). Prefixes
  * are slugs, which contain neither `__` nor `+`, so the first separator always splits a name back correctly and two
- * upstreams can never produce the same name.
+ * upstreams can never produce the same name. The empty prefix, which only a tenant's single upstream may have, leaves
+ * names and URIs as the upstream wrote them; every name then belongs to that upstream.
  */
 
 const NAME_SEPARATOR = '__';
 const URI_SEPARATOR = '+';
 
 export function namespacedName(prefix: string, name: string): string {
-  return `${prefix}${NAME_SEPARATOR}${name}`;
+  return prefix === '' ? name : `${prefix}${NAME_SEPARATOR}${name}`;
 }
 
 export function splitName(name: string): { prefix: string; name: string } | undefined {
@@ -19,7 +20,7 @@ export function splitName(name: string): { prefix: string; name: string } | unde
 }
 
 export function namespacedUri(prefix: string, uri: string): string {
-  return `${prefix}${URI_SEPARATOR}${uri}`;
+  return prefix === '' ? uri : `${prefix}${URI_SEPARATOR}${uri}`;
 }
 
 export function splitUri(uri: string): { prefix: string; uri: string } | undefined {

@@ -193,15 +193,17 @@ export class ProxySession {
 
   #registerHandlers(caps: ServerCapabilities): void {
     const { server } = this;
+    // An unprefixed upstream is the tenant's only one (the config enforces it), so every name and URI is its own.
+    const unprefixed = this.#upstream('') !== undefined;
     const byName = (name: string, kind: 'tool' | 'prompt') => {
-      const split = splitName(name);
+      const split = unprefixed ? { prefix: '', name } : splitName(name);
       const upstream = split && this.#upstream(split.prefix);
       // The same answer as for a name that never existed (MCP 2025-11-25 server/tools: "Unknown tool").
       if (!split || !upstream) throw protocolError(ErrorCode.InvalidParams, `Unknown ${kind}: ${name}`);
       return { upstream, name: split.name };
     };
     const byUri = (uri: string) => {
-      const split = splitUri(uri);
+      const split = unprefixed ? { prefix: '', uri } : splitUri(uri);
       const upstream = split && this.#upstream(split.prefix);
       if (!split || !upstream) throw protocolError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
       return { upstream, uri: split.uri };

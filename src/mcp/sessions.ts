@@ -40,6 +40,11 @@ export interface SessionRegistryOptions {
 }
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * The SSE `retry` field of each stream's priming event (MCP 2025-11-25 basic/transports, resumability): how long a
+ * client whose stream dropped (a network cut, a replica that went away) waits before it resumes with Last-Event-ID.
+ */
+const SSE_RETRY_MS = 1000;
 
 function rpcError(status: 400 | 403 | 404 | 413 | 503, code: number, message: string): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), { status, headers: { 'content-type': 'application/json' } });
@@ -101,6 +106,7 @@ export class SessionRegistry {
       },
       onsessionclosed: (id) => this.#close(id),
       eventStore: new StoreEventStore(this.#o.store),
+      retryInterval: SSE_RETRY_MS,
     });
     transport.onclose = () => {
       if (transport.sessionId !== undefined) void this.#close(transport.sessionId);
