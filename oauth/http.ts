@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { OAuthError } from './errors.js';
 
 /** Largest request body any endpoint of the authorization server reads. */
@@ -11,8 +11,19 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export async function readBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge();
+  // The HTTP layer holds a body to its declared length, so such a body is read whole, on the adapter's fast path.
+  const bytes = Number.isSafeInteger(declared) && declared >= 0 ? new Uint8Array(await c.req.arrayBuffer()) : await readCapped(c, maxBytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new OAuthError('invalid_request', 'the request body is not valid UTF-8');
+  }
+}
+
+/** Reads a body of unknown length, counting, and refuses it once it passes `maxBytes`. */
+async function readCapped(c: Context, maxBytes: number): Promise<Uint8Array> {
   const body = c.req.raw.body;
-  if (!body) return '';
+  if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -32,11 +43,7 @@ export async function readBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<s
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new OAuthError('invalid_request', 'the request body is not valid UTF-8');
-  }
+  return bytes;
 }
 
 // Reading (and dropping) a moderately oversized body lets the client, still sending it, receive the 413; past this
@@ -128,6 +135,18 @@ export async function readJsonObject(c: Context, invalidCode: 'invalid_request' 
     throw new OAuthError(invalidCode, 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Runs a CORS middleware only for requests that carry an Origin (browsers); agents and servers send none and
+ * skip its cost. `Vary: Origin` is kept on every response so caches never mix the two.
+ */
+export function corsForBrowsers(middleware: MiddlewareHandler): MiddlewareHandler {
+  return async function cors(c, next) {
+    if (c.req.header('origin') !== undefined) return middleware(c, next);
+    await next();
+    c.res.headers.append('Vary', 'Origin');
+  };
 }
 
 /** Headers every response of the token, registration, revocation and introspection endpoints carries. */

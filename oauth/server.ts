@@ -8,6 +8,7 @@ import type { MetadataFetch } from './client-metadata-document.js';
 import { ClientRegistry } from './clients.js';
 import { ENDPOINTS, type ServerContext } from './context.js';
 import { OAuthError, oauthErrorResponse } from './errors.js';
+import { corsForBrowsers } from './http.js';
 import { Grants } from './grants.js';
 import { introspectionEndpoint } from './introspect.js';
 import { deriveEncryptionKey, RotatingKeys } from './keys.js';
@@ -111,13 +112,13 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
 
   const app = new Hono();
   // Browser-based MCP clients call these cross-origin; none of them uses cookies, so any origin may.
-  const apiCors = cors({
+  const apiCors = corsForBrowsers(cors({
     origin: '*',
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'MCP-Protocol-Version'],
     exposeHeaders: ['WWW-Authenticate'],
     maxAge: 86400,
-  });
+  }));
   for (const path of ['/.well-known/*', ENDPOINTS.token, ENDPOINTS.registration, `${ENDPOINTS.registration}/*`, ENDPOINTS.revocation, ENDPOINTS.introspection, ENDPOINTS.jwks]) {
     app.use(path, apiCors);
   }

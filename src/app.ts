@@ -1,8 +1,9 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { MetadataFetch } from '../oauth/client-metadata-document.js';
 import { randomToken } from '../oauth/crypto.js';
+import { corsForBrowsers } from '../oauth/http.js';
 import { createAuthorizationServer } from '../oauth/server.js';
 import type { Logger } from '../oauth/types.js';
 import type { Config } from './config/schema.js';
@@ -81,13 +82,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   // Only the endpoint itself: sub-paths such as /mcp/x are not MCP endpoints and fall through to 404.
   mcp.use(
     '/',
-    cors({
+    corsForBrowsers(cors({
       origin: (origin, c: Context<Env>) => (c.get('tenant').config.allowedOrigins.includes(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
       exposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'MCP-Protocol-Version'],
       maxAge: 86400,
-    }),
+    }) as MiddlewareHandler),
   );
   // DNS-rebinding protection (MCP transports §security): a browser page from a foreign origin is refused, even
   // with a token; requests without an Origin come from non-browser clients and pass.
