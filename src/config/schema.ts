@@ -48,6 +48,8 @@ const upstreamCommon = {
     .optional(),
   /** A request to this upstream fails with a JSON-RPC error after this long without a response or progress. */
   timeoutMs: z.number().int().positive().max(600_000).default(30_000),
+  /** A request to this upstream fails after this long in all, even while progress keeps arriving. */
+  maxTotalTimeoutMs: z.number().int().positive().max(3_600_000).default(600_000),
 };
 
 const httpUpstream = {

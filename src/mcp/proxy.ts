@@ -113,6 +113,7 @@ export class ProxySession {
     const options: RequestOptions = {
       signal: extra.signal,
       timeout: upstream.config.timeoutMs,
+      maxTotalTimeout: upstream.config.maxTotalTimeoutMs,
       resetTimeoutOnProgress: true,
       // Progress is always asked of the upstream, so that a long call which reports progress outlives the timeout even
       // when the client asked for none; it is relayed only to a client that asked.

@@ -27,7 +27,10 @@ export function upstreamError(config: UpstreamConfig, error: unknown, logger: Lo
   }
   logger.warn({ upstream: id, err: error }, 'a request to an upstream failed');
   const failed = (what: string) => protocolError(UPSTREAM_FAILED, `upstream "${id}" ${what}`, { upstream: id });
-  if (error instanceof McpError && isLocalTimeout(error)) return protocolError(ErrorCode.RequestTimeout, `upstream "${id}" did not answer within ${timeoutMs} ms`, { upstream: id, timeoutMs });
+  if (error instanceof McpError && isLocalTimeout(error)) {
+    if (isTotalTimeout(error)) return protocolError(ErrorCode.RequestTimeout, `upstream "${id}" did not finish within ${config.maxTotalTimeoutMs} ms`, { upstream: id, maxTotalTimeoutMs: config.maxTotalTimeoutMs });
+    return protocolError(ErrorCode.RequestTimeout, `upstream "${id}" did not answer within ${timeoutMs} ms`, { upstream: id, timeoutMs });
+  }
   if (error instanceof McpError) return failed('closed the connection before answering');
   if (error instanceof UpstreamUnavailable || (error instanceof Error && error.message === 'Not connected')) return failed('is unavailable (its connection is closed)');
   if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) return failed(`answered with HTTP status ${error.code}`);
@@ -42,10 +45,20 @@ export function protocolError(code: number, message: string, data?: unknown): Er
   return Object.assign(new Error(message), { code, ...(data !== undefined && { data }) });
 }
 
-/** The SDK client's own timeout (`Protocol.request`), not an upstream's JSON-RPC error that happens to use -32001. */
+/**
+ * The SDK client's own timeouts (`Protocol.request`: `{timeout}` without an answer, or `{maxTotalTimeout,
+ * totalElapsed}` in all), not an upstream's JSON-RPC error that happens to use -32001.
+ */
 function isLocalTimeout(error: McpError): boolean {
   const data = error.data as Record<string, unknown> | undefined;
-  return error.code === ErrorCode.RequestTimeout && typeof data === 'object' && data !== null && Object.keys(data).length === 1 && typeof data['timeout'] === 'number';
+  if (error.code !== ErrorCode.RequestTimeout || typeof data !== 'object' || data === null) return false;
+  const keys = Object.keys(data).sort().join();
+  return (keys === 'timeout' && typeof data['timeout'] === 'number') || isTotalTimeout(error);
+}
+
+function isTotalTimeout(error: McpError): boolean {
+  const data = error.data as Record<string, unknown> | undefined;
+  return typeof data === 'object' && data !== null && Object.keys(data).sort().join() === 'maxTotalTimeout,totalElapsed';
 }
 
 /** The SDK client's error for requests pending when the connection closed (a stdio child exited, for instance). */

@@ -19,20 +19,24 @@ const MARGIN_MS = 1000;
 
 let gateway: TestGateway;
 let slow: ServedMcp;
+let capped: ServedMcp;
 let faulty: FaultyUpstream;
 let script: CrashingScript;
 let upstreams: UpstreamConfig[];
+// Below the 1.6 s the slow tool takes, above its 200 ms between progress notifications.
+const CAPPED_TOTAL_MS = 800;
 let token: string;
 const pids = new Set<number>();
 
 beforeAll(async () => {
-  [slow, faulty, script] = await Promise.all([serveStreamableHttp(() => createSlowServer()), serveFaultyUpstream(), writeCrashingStdioServer()]);
+  [slow, capped, faulty, script] = await Promise.all([serveStreamableHttp(() => createSlowServer()), serveStreamableHttp(() => createSlowServer()), serveFaultyUpstream(), writeCrashingStdioServer()]);
   upstreams = [
-    { id: 'demo', transport: 'demo', timeoutMs: 30_000 },
-    { id: 'crash', transport: 'stdio', command: process.execPath, args: [script.path], env: {}, inheritEnv: [], maxProcesses: 8, timeoutMs: 30_000 },
-    { id: 'slow', transport: 'streamable-http', url: slow.url, headers: {}, timeoutMs: SLOW_TIMEOUT_MS },
-    { id: 'faulty', transport: 'streamable-http', url: faulty.url, headers: {}, timeoutMs: FAULTY_TIMEOUT_MS },
-    { id: 'down', transport: 'streamable-http', url: `http://127.0.0.1:${await closedPort()}/mcp`, headers: {}, timeoutMs: FAULTY_TIMEOUT_MS },
+    { id: 'demo', transport: 'demo', timeoutMs: 30_000, maxTotalTimeoutMs: 600_000 },
+    { id: 'crash', transport: 'stdio', command: process.execPath, args: [script.path], env: {}, inheritEnv: [], maxProcesses: 8, timeoutMs: 30_000, maxTotalTimeoutMs: 600_000 },
+    { id: 'slow', transport: 'streamable-http', url: slow.url, headers: {}, timeoutMs: SLOW_TIMEOUT_MS, maxTotalTimeoutMs: 600_000 },
+    { id: 'capped', transport: 'streamable-http', url: capped.url, headers: {}, timeoutMs: SLOW_TIMEOUT_MS, maxTotalTimeoutMs: CAPPED_TOTAL_MS },
+    { id: 'faulty', transport: 'streamable-http', url: faulty.url, headers: {}, timeoutMs: FAULTY_TIMEOUT_MS, maxTotalTimeoutMs: 600_000 },
+    { id: 'down', transport: 'streamable-http', url: `http://127.0.0.1:${await closedPort()}/mcp`, headers: {}, timeoutMs: FAULTY_TIMEOUT_MS, maxTotalTimeoutMs: 600_000 },
   ];
   gateway = await startTestGateway({ registration: { enabled: true, perIpPerMinute: 1000 }, tenants: [{ id: 'default', upstreams }] });
   token = (await obtainTokens(gateway, await registerClient(gateway))).access_token;
@@ -40,7 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
-  await Promise.all([slow?.close(), faulty?.close(), script?.remove()]);
+  await Promise.all([slow?.close(), capped?.close(), faulty?.close(), script?.remove()]);
   // Whatever a test left behind, no child of ours outlives the file.
   for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 });
@@ -150,6 +154,22 @@ describe('an upstream that hangs or is slow', () => {
       expect(elapsed).toBeGreaterThanOrEqual(SLOW_TIMEOUT_MS - 50);
       expect(elapsed).toBeLessThan(SLOW_TIMEOUT_MS + MARGIN_MS);
       expect(await echo(session.mcp, 'after the hang')).toContain('after the hang');
+    } finally {
+      await session.end();
+    }
+  });
+
+  it('caps a call that keeps sending progress at the upstream maxTotalTimeoutMs', async () => {
+    const session = await openSession();
+    try {
+      const { error, elapsed } = await failure(session.mcp.callTool({ name: 'capped__slow', arguments: { steps: 8 } }, undefined, { timeout: 20_000 }));
+      expect({ code: error.code, message: error.message, data: error.data }).toEqual({
+        code: -32001,
+        message: `MCP error -32001: upstream "capped" did not finish within ${CAPPED_TOTAL_MS} ms`,
+        data: { upstream: 'capped', maxTotalTimeoutMs: CAPPED_TOTAL_MS },
+      });
+      expect(elapsed).toBeGreaterThanOrEqual(CAPPED_TOTAL_MS - 50);
+      expect(elapsed).toBeLessThan(CAPPED_TOTAL_MS + MARGIN_MS);
     } finally {
       await session.end();
     }
