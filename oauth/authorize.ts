@@ -135,13 +135,13 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
 
   async function consentStep(c: Context, id: string, pending: PendingRequest, session: BrowserSession): Promise<Response> {
     const sub = session.sub!;
-    if (!pending.forceConsent && (await consentCovers(ctx, pending, sub)) && (await identityProvable(ctx, pending))) {
+    const client = await ctx.clients.find(pending.clientId);
+    if (!pending.forceConsent && (await consentCovers(ctx, pending, sub)) && identityProvable(client, pending)) {
       await ctx.storage.delete(pendingKey(id));
       return issueCode(c, pending, sub, c.req.method === 'POST' ? 303 : 302);
     }
     if (pending.promptNone) throw new RedirectableError(new OAuthError('consent_required', 'the user has not consented'), pending.redirectUri, pending.state);
     const resource = resourceOf(pending);
-    const client = await ctx.clients.find(pending.clientId);
     const user = await ctx.users.find(sub);
     const descriptions = new Map(resource.scopes.map((scope) => [scope.name, scope.description]));
     descriptions.set(OFFLINE_ACCESS, 'Stay connected when you are away (refresh tokens)');
@@ -317,8 +317,7 @@ export function grantedScopes(resource: ProtectedResource, requested: string | u
  * private-use scheme could be any app on the device, so remembered consent must not be reused for it
  * (RFC 8252 §8.6): the user is asked every time.
  */
-async function identityProvable(ctx: ServerContext, pending: PendingRequest): Promise<boolean> {
-  const client = await ctx.clients.find(pending.clientId);
+function identityProvable(client: Client | undefined, pending: PendingRequest): boolean {
   return client !== undefined && (client.metadata.token_endpoint_auth_method !== 'none' || classifyRedirectUri(pending.redirectUri) === 'https');
 }
 

@@ -40,6 +40,7 @@ export interface SessionRegistryOptions {
 }
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const IDLE_SWEEP_INTERVAL_MS = 60_000;
 /**
  * The SSE `retry` field of each stream's priming event (MCP 2025-11-25 basic/transports, resumability): how long a
  * client whose stream dropped (a network cut, a replica that went away) waits before it resumes with Last-Event-ID.
@@ -58,6 +59,7 @@ function rpcError(status: 400 | 403 | 404 | 413 | 503, code: number, message: st
  */
 export class SessionRegistry {
   readonly #sessions = new Map<string, LiveSession>();
+  #lastSweep = 0;
   readonly #o: Required<SessionRegistryOptions>;
 
   constructor(options: SessionRegistryOptions) {
@@ -125,6 +127,9 @@ export class SessionRegistry {
   }
 
   #closeIdle(): void {
+    // A sweep walks every session, so it runs at most once a minute rather than on every request.
+    if (this.#o.now() - this.#lastSweep < IDLE_SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = this.#o.now();
     const cutoff = this.#o.now() - this.#o.idleTimeoutMs;
     for (const [id, session] of this.#sessions) if (session.lastUsed < cutoff) void this.#close(id);
   }
