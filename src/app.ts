@@ -11,6 +11,7 @@ import { bearerAuth, type BearerVariables } from './mcp/bearer.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
 import { SessionRegistry } from './mcp/sessions.js';
 import type { StdioTransportFactory } from './mcp/upstream.js';
+import type { Bus } from './store/bus.js';
 import type { Store } from './store/store.js';
 import { Tenants, type Tenant } from './tenancy/resources.js';
 import { LocalUsers } from './tenancy/users.js';
@@ -21,6 +22,8 @@ export type GatewayConfig = Config & { publicUrl: string; issuer: string };
 /** What a runtime supplies; injected so that tests control time, the network and the log. */
 export interface GatewayDeps {
   store: Store;
+  /** Connects replicas that share the store, so any of them can serve any MCP session; omit for a single process. */
+  bus?: Bus;
   logger: Logger;
   /** Fetches client ID metadata documents with the runtime's SSRF protection; omit to disable them. */
   fetchClientMetadata?: MetadataFetch;
@@ -105,7 +108,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     deps: { ...(deps.createStdioTransport !== undefined && { createStdioTransport: deps.createStdioTransport }) },
     logger: deps.logger,
     now: deps.now ?? Date.now,
+    ...(deps.bus !== undefined && { bus: deps.bus }),
   });
+  await listenForReplicas(sessions, deps.logger);
   mcp.on(['GET', 'POST', 'DELETE'], '/', async (c, next) => {
     const tenant = c.get('tenant');
     if (tenant.config.upstreams.length === 0) return next();
@@ -136,4 +141,25 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     return c.json({ error: 'server_error', error_description: 'the server could not complete the request' }, 500);
   });
   return { app, close: () => sessions.closeAll() };
+}
+
+/** How long start-up waits for the bus; a store that is down must not keep the gateway from starting. */
+const BUS_START_TIMEOUT_MS = 2000;
+
+async function listenForReplicas(sessions: SessionRegistry, logger: Logger): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), BUS_START_TIMEOUT_MS);
+  });
+  const started = sessions.start().then(
+    () => 'started' as const,
+    (error: unknown) => {
+      logger.error({ err: error }, 'cannot listen for other replicas; MCP sessions are served by the replica that holds them only');
+      return 'failed' as const;
+    },
+  );
+  if ((await Promise.race([started, timeout])) === 'timeout') {
+    logger.warn({}, 'the bus is not reachable yet; other replicas cannot relay MCP requests here until it is');
+  }
+  clearTimeout(timer);
 }

@@ -8,9 +8,11 @@ import { OAuthError } from '../../oauth/errors.js';
 import { readBody } from '../../oauth/http.js';
 import type { Logger } from '../../oauth/types.js';
 import type { Tenant } from '../tenancy/resources.js';
+import type { Bus } from '../store/bus.js';
 import type { Store } from '../store/store.js';
 import { StoreEventStore } from './event-store.js';
 import { ProxySession } from './proxy.js';
+import { SessionRelay, type RelayedRequest } from './relay.js';
 import type { UpstreamDeps } from './upstream.js';
 
 /** Who a session belongs to: the same session id with another subject's, client's or tenant's token is unknown. */
@@ -20,11 +22,18 @@ interface Binding {
   tenant: string;
 }
 
+/** A session as every replica sees it in the store: who it belongs to, and which replica holds it. */
+interface SessionRecord extends Binding {
+  owner: string;
+}
+
 interface LiveSession {
   binding: Binding;
   proxy: ProxySession;
   transport: WebStandardStreamableHTTPServerTransport;
   lastUsed: number;
+  /** When this replica last wrote the session's record, whose TTL follows the idle timeout. */
+  recorded: number;
 }
 
 export interface SessionRegistryOptions {
@@ -37,15 +46,30 @@ export interface SessionRegistryOptions {
   idleTimeoutMs?: number;
   /** Most live sessions this process holds. */
   maxSessions?: number;
+  /**
+   * Connects the replicas sharing the store: with a bus, a request for a session another replica holds is relayed
+   * to it. Without one, sessions live and die with this process.
+   */
+  bus?: Bus;
+  /** The interval of SSE keep-alive comments on idle streams, so that proxies do not cut them. */
+  keepAliveMs?: number;
 }
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const IDLE_SWEEP_INTERVAL_MS = 60_000;
+/** Records of other replicas' sessions this replica remembers; the owner stays the judge of whether one still lives. */
+const MAX_REMOTE_RECORDS = 10_000;
+/** Request headers the owner of a session needs to handle a relayed request the way the SDK transport does. */
+const RELAYED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'];
 /**
  * The SSE `retry` field of each stream's priming event (MCP 2025-11-25 basic/transports, resumability): how long a
  * client whose stream dropped (a network cut, a replica that went away) waits before it resumes with Last-Event-ID.
  */
 const SSE_RETRY_MS = 1000;
+
+function recordKey(sessionId: string): string {
+  return `mcp-session:${sessionId}`;
+}
 
 function rpcError(status: 400 | 403 | 404 | 413 | 503, code: number, message: string): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), { status, headers: { 'content-type': 'application/json' } });
@@ -56,14 +80,33 @@ function rpcError(status: 400 | 403 | 404 | 413 | 503, code: number, message: st
  * web-standard transport speaks the protocol (JSON or SSE per Accept, the GET stream, DELETE, protocol version
  * header); this registry creates sessions on `initialize`, binds them to the token's subject, client and
  * tenant, and closes idle ones.
+ *
+ * With a bus, several replicas serve one session without sticky load balancing: the replica that handled
+ * `initialize` holds the session and records itself as its owner in the store; any other replica checks the
+ * binding against that record and relays the request to the owner ({@link SessionRelay}).
  */
 export class SessionRegistry {
   readonly #sessions = new Map<string, LiveSession>();
+  readonly #remote = new Map<string, SessionRecord>();
+  readonly #relay: SessionRelay | undefined;
   #lastSweep = 0;
-  readonly #o: Required<SessionRegistryOptions>;
+  readonly #o: Required<Omit<SessionRegistryOptions, 'bus'>>;
 
   constructor(options: SessionRegistryOptions) {
-    this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, ...options };
+    this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, keepAliveMs: 15_000, ...options };
+    if (options.bus) {
+      this.#relay = new SessionRelay({
+        bus: options.bus,
+        serve: (request) => this.#serveRelayed(request),
+        logger: options.logger,
+        silenceMs: 3 * this.#o.keepAliveMs + 5000,
+      });
+    }
+  }
+
+  /** Starts listening for requests other replicas relay to this one. */
+  async start(): Promise<void> {
+    await this.#relay?.start();
   }
 
   get size(): number {
@@ -81,9 +124,69 @@ export class SessionRegistry {
       return this.#initialize(c, tenant, binding, authInfo);
     }
     const session = this.#sessions.get(sessionId);
-    if (!session || !sameBinding(session.binding, binding)) return rpcError(404, -32001, 'Session not found');
+    if (session) {
+      if (!sameBinding(session.binding, binding)) return sessionNotFound();
+      this.#touch(sessionId, session);
+      return session.transport.handleRequest(c.req.raw, { authInfo });
+    }
+    return this.#relayToOwner(c, sessionId, binding, authInfo);
+  }
+
+  /** A request for a session this replica does not hold: the owner named in the store serves it. */
+  async #relayToOwner(c: Context, sessionId: string, binding: Binding, authInfo: AuthInfo): Promise<Response> {
+    if (!this.#relay) return sessionNotFound();
+    const record = this.#remote.get(sessionId) ?? (await this.#o.store.get<SessionRecord>(recordKey(sessionId)));
+    if (!record || record.owner === this.#relay.replica || !sameBinding(record, binding)) return sessionNotFound();
+    this.#remember(sessionId, record);
+    let body: string | undefined;
+    if (c.req.method === 'POST') {
+      try {
+        body = await readBody(c, MAX_MESSAGE_BYTES);
+      } catch (error) {
+        if (error instanceof OAuthError && error.status === 413) return rpcError(413, -32000, 'the message is too large');
+        throw error;
+      }
+    }
+    const headers = RELAYED_HEADERS.flatMap((name): [string, string][] => {
+      const value = c.req.header(name);
+      return value === undefined ? [] : [[name, value]];
+    });
+    const response = await this.#relay.forward(record.owner, { sessionId, authInfo, method: c.req.method, url: c.req.url, headers, ...(body !== undefined && { body }) });
+    if (response && response.status !== 404) return response;
+    // The owner is gone (its sessions went with it) or no longer has the session: the client starts a new one.
+    this.#remote.delete(sessionId);
+    if (!response) await this.#o.store.delete(recordKey(sessionId));
+    return sessionNotFound();
+  }
+
+  /** Owner side of a relayed request: the replica that received it has verified the token and the binding. */
+  async #serveRelayed(request: RelayedRequest): Promise<Response> {
+    const session = this.#sessions.get(request.sessionId);
+    const extra = request.authInfo.extra as { sub?: unknown; tenant?: unknown } | undefined;
+    const binding = { sub: String(extra?.sub), clientId: request.authInfo.clientId, tenant: String(extra?.tenant) };
+    if (!session || !sameBinding(session.binding, binding)) return sessionNotFound();
+    this.#touch(request.sessionId, session);
+    const raw = new Request(request.url, { method: request.method, headers: request.headers, ...(request.body !== undefined && { body: request.body }) });
+    return session.transport.handleRequest(raw, { authInfo: request.authInfo });
+  }
+
+  #remember(sessionId: string, record: SessionRecord): void {
+    if (this.#remote.size >= MAX_REMOTE_RECORDS) this.#remote.delete(this.#remote.keys().next().value!);
+    this.#remote.set(sessionId, record);
+  }
+
+  /** Marks a session used; its record's TTL is renewed a few times per idle timeout, not on every request. */
+  #touch(sessionId: string, session: LiveSession): void {
     session.lastUsed = this.#o.now();
-    return session.transport.handleRequest(c.req.raw, { authInfo });
+    if (!this.#relay || session.lastUsed - session.recorded < this.#o.idleTimeoutMs / 4) return;
+    session.recorded = session.lastUsed;
+    this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...session.binding, owner: this.#relay.replica }, this.#recordTtl()).catch((error: unknown) => {
+      this.#o.logger.warn({ err: error }, 'renewing an MCP session record failed');
+    });
+  }
+
+  #recordTtl(): number {
+    return Math.ceil(this.#o.idleTimeoutMs / 1000);
   }
 
   /** A POST without a session id must be an initialize request; it opens the session and its upstream sessions. */
@@ -99,23 +202,31 @@ export class SessionRegistry {
     if (!isInitializeRequest(initialize)) return rpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     if (this.#sessions.size >= this.#o.maxSessions) return rpcError(503, -32000, 'too many sessions; try again later');
 
+    const sessionId = randomToken();
+    // Other replicas learn of the session from its record, so it is written before the client can learn the id.
+    if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
     const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomToken(),
+      sessionIdGenerator: () => sessionId,
       onsessioninitialized: (id) => {
-        this.#sessions.set(id, { binding, proxy, transport, lastUsed: this.#o.now() });
+        const now = this.#o.now();
+        this.#sessions.set(id, { binding, proxy, transport, lastUsed: now, recorded: now });
       },
       onsessionclosed: (id) => this.#close(id),
       eventStore: new StoreEventStore(this.#o.store),
       retryInterval: SSE_RETRY_MS,
+      keepAliveMs: this.#o.keepAliveMs,
     });
     transport.onclose = () => {
       if (transport.sessionId !== undefined) void this.#close(transport.sessionId);
     };
     await proxy.server.connect(transport);
     const response = await transport.handleRequest(c.req.raw, { parsedBody: initialize, authInfo });
-    if (transport.sessionId === undefined || !this.#sessions.has(transport.sessionId)) await proxy.close();
+    if (!this.#sessions.has(sessionId)) {
+      await proxy.close();
+      if (this.#relay) await this.#o.store.delete(recordKey(sessionId));
+    }
     return response;
   }
 
@@ -123,7 +234,10 @@ export class SessionRegistry {
     const session = this.#sessions.get(id);
     if (!session) return;
     this.#sessions.delete(id);
-    await session.proxy.close().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'closing a session failed'));
+    await Promise.all([
+      session.proxy.close().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'closing a session failed')),
+      this.#relay && this.#o.store.delete(recordKey(id)).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'deleting an MCP session record failed')),
+    ]);
   }
 
   #closeIdle(): void {
@@ -134,9 +248,15 @@ export class SessionRegistry {
     for (const [id, session] of this.#sessions) if (session.lastUsed < cutoff) void this.#close(id);
   }
 
+  /** Ends every session this replica holds and stops serving other replicas. */
   async closeAll(): Promise<void> {
+    await this.#relay?.stop();
     await Promise.all([...this.#sessions.keys()].map((id) => this.#close(id)));
   }
+}
+
+function sessionNotFound(): Response {
+  return rpcError(404, -32001, 'Session not found');
 }
 
 function sameBinding(a: Binding, b: Binding): boolean {

@@ -50,10 +50,13 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const config = settleUrls({ ...options.config, server: { host, port: bound.port } }, options.source);
 
   let gateway: Gateway | undefined;
-  const store: Store = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : new MemoryStore(options.now !== undefined ? { now: options.now } : {});
+  // Redis is both the shared store and the bus between replicas; a memory store belongs to one process.
+  const redis = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : undefined;
+  const store: Store = redis ?? new MemoryStore(options.now !== undefined ? { now: options.now } : {});
   try {
     gateway = await createGateway(config, {
       store,
+      ...(redis !== undefined && { bus: redis }),
       logger,
       fetchClientMetadata: createGuardedFetch({
         allowLoopback: config.clientMetadataDocuments.allowLoopback,

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { canonicalJson } from './canonical-json.js';
+import type { Bus } from './bus.js';
 import type { Store } from './store.js';
 
 /**
@@ -47,10 +48,13 @@ export type RedisStoreOptions =
  *
  * `keyPrefix` (default `portcullis:`) namespaces every key, so several deployments or test runs can share a Redis.
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, Bus {
   readonly #redis: ScriptedRedis;
   readonly #prefix: string;
   readonly #ownsClient: boolean;
+  /** A connection in subscriber mode (Redis allows no other commands on it), opened on the first subscribe. */
+  #subscriber: Redis | undefined;
+  readonly #handlers = new Map<string, Set<(message: string) => void>>();
 
   constructor(options: RedisStoreOptions) {
     this.#prefix = options.keyPrefix ?? 'portcullis:';
@@ -105,8 +109,47 @@ export class RedisStore implements Store {
     return this.#redis.portcullisIncrement(this.#key(key), by, ttl(ttlSeconds));
   }
 
-  /** Quits the connection this store opened; a client passed in stays open for its owner to close. */
+  async publish(channel: string, message: string): Promise<number> {
+    return this.#redis.publish(this.#key(channel), message);
+  }
+
+  /**
+   * Subscribes on a second connection of this store's. That connection retries forever and ioredis subscribes it
+   * again after every reconnection, so a replica keeps hearing its channels across a Redis restart.
+   */
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
+    const subscriber = this.#subscriber ?? this.#openSubscriber();
+    const key = this.#key(channel);
+    let handlers = this.#handlers.get(key);
+    if (!handlers) {
+      handlers = new Set();
+      this.#handlers.set(key, handlers);
+      await subscriber.subscribe(key);
+    }
+    handlers.add(onMessage);
+    return async () => {
+      handlers.delete(onMessage);
+      if (handlers.size > 0 || this.#handlers.get(key) !== handlers) return;
+      this.#handlers.delete(key);
+      if (subscriber.status === 'ready') await subscriber.unsubscribe(key);
+    };
+  }
+
+  #openSubscriber(): Redis {
+    const subscriber = this.#redis.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, autoResubscribe: true });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const handler of this.#handlers.get(channel) ?? []) handler(message);
+    });
+    this.#subscriber = subscriber;
+    return subscriber;
+  }
+
+  /** Quits the connections this store opened; a client passed in stays open for its owner to close. */
   async close(): Promise<void> {
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
+    this.#handlers.clear();
     if (!this.#ownsClient) return;
     // QUIT waits for pending replies, but it needs a connection; without one there is nothing to wait for.
     if (this.#redis.status === 'ready') await this.#redis.quit();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { obtainTokens, registerClient } from '../helpers/oauth.js';
+import { readEvents } from '../helpers/sse.js';
 
 // Test 3 of issue 3, resumption: a client that loses the SSE stream of a tool call reconnects with Last-Event-ID
 // and receives exactly the events it missed, from the gateway's store-backed event log.
@@ -36,38 +37,6 @@ afterAll(async () => {
   await gateway?.close();
   await upstream?.close();
 });
-
-interface SseEvent {
-  id?: string;
-  data: string;
-}
-
-/** Reads SSE events from a response body until `enough` says stop; events without data (priming) are skipped. */
-async function readEvents(response: Response, enough: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const events: SseEvent[] = [];
-  let buffer = '';
-  try {
-    while (!enough(events)) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += value;
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event: SseEvent = { data: '' };
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id:')) event.id = line.slice(3).trim();
-          if (line.startsWith('data:')) event.data += line.slice(5).trim();
-        }
-        if (event.data) events.push(event);
-      }
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return events;
-}
 
 async function post(body: unknown, sessionId?: string): Promise<Response> {
   return fetch(gateway.resource, { method: 'POST', headers: { ...headers, ...(sessionId && { 'mcp-session-id': sessionId }) }, body: JSON.stringify(body) });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyPassword } from '../../oauth/password.js';
 import { runCli } from '../../src/runtime/cli.js';
+import { spawnGateway } from '../helpers/gateway.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -74,30 +74,15 @@ test('an unknown command is refused', async () => {
 });
 
 test('the built `portcullis` bin starts with the embedded default, warns about it, and serves discovery', async () => {
-  const child = spawn(process.execPath, ['bin/portcullis.js'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const gateway = await spawnGateway([], { PORT: '0', HOST: '127.0.0.1' });
   try {
-    const lines: Array<{ msg: string; listen?: string; level: number }> = [];
-    const listening = new Promise<string>((resolve, reject) => {
-      let buffered = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
-          const line = JSON.parse(buffered.slice(0, newline)) as { msg: string; listen?: string; level: number };
-          buffered = buffered.slice(newline + 1);
-          lines.push(line);
-          if (line.listen) resolve(line.listen);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-    });
-    const url = await listening;
-    expect(lines.some((line) => line.level === 40 && line.msg.startsWith('DEVELOPMENT ONLY'))).toBe(true);
-    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string };
-    expect(metadata.issuer).toBe(url);
-    const prm = (await (await fetch(`${url}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string };
-    expect(prm.resource).toBe(`${url}/mcp`);
+    expect(gateway.logs.some((line) => line.level === 40 && line.msg.startsWith('DEVELOPMENT ONLY'))).toBe(true);
+    const metadata = (await (await fetch(`${gateway.url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string };
+    expect(metadata.issuer).toBe(gateway.url);
+    const prm = (await (await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string };
+    expect(prm.resource).toBe(`${gateway.url}/mcp`);
   } finally {
-    child.kill('SIGTERM');
+    await gateway.stop();
   }
 });
 

@@ -49,6 +49,62 @@ describe.skipIf(!redisUp && !ci)(`RedisStore at ${url}`, () => {
     await own.quit();
   });
 
+  describe('as the bus between replicas', () => {
+    const prefix = () => `${runPrefix}bus${tests++}:`;
+
+    it('delivers to current subscribers in order and says how many heard it', async () => {
+      const shared = prefix();
+      const [sender, receiver] = [new RedisStore({ url, keyPrefix: shared }), new RedisStore({ url, keyPrefix: shared })];
+      try {
+        expect(await sender.publish('replica-1', 'unheard')).toBe(0);
+        const received: string[] = [];
+        const unsubscribe = await receiver.subscribe('replica-1', (message) => received.push(message));
+        const sent = Array.from({ length: 50 }, (_, n) => `m${n}`);
+        const counts = await Promise.all(sent.map((message) => sender.publish('replica-1', message)));
+        expect(counts.every((count) => count === 1)).toBe(true);
+        await expect.poll(() => received.length).toBe(sent.length);
+        expect(received).toEqual(sent);
+        await unsubscribe();
+        expect(await sender.publish('replica-1', 'after')).toBe(0);
+      } finally {
+        await Promise.all([sender.close(), receiver.close()]);
+      }
+    });
+
+    it('keeps channels apart: by name, by key prefix, and per handler until its last unsubscribe', async () => {
+      const shared = prefix();
+      const [sender, receiver, elsewhere] = [new RedisStore({ url, keyPrefix: shared }), new RedisStore({ url, keyPrefix: shared }), new RedisStore({ url, keyPrefix: prefix() })];
+      try {
+        const first: string[] = [];
+        const second: string[] = [];
+        const stray: string[] = [];
+        const stopFirst = await receiver.subscribe('c', (message) => first.push(message));
+        await receiver.subscribe('c', (message) => second.push(message));
+        await receiver.subscribe('other', (message) => stray.push(message));
+        await elsewhere.subscribe('c', (message) => stray.push(message));
+        expect(await sender.publish('c', 'one')).toBe(1);
+        await expect.poll(() => first).toEqual(['one']);
+        await stopFirst();
+        expect(await sender.publish('c', 'two')).toBe(1);
+        await expect.poll(() => second).toEqual(['one', 'two']);
+        expect(first).toEqual(['one']);
+        expect(stray).toEqual([]);
+      } finally {
+        await Promise.all([sender.close(), receiver.close(), elsewhere.close()]);
+      }
+    });
+
+    it('stops hearing its channels when closed', async () => {
+      const shared = prefix();
+      const [sender, receiver] = [new RedisStore({ url, keyPrefix: shared }), new RedisStore({ url, keyPrefix: shared })];
+      await receiver.subscribe('c', () => undefined);
+      expect(await sender.publish('c', 'x')).toBe(1);
+      await receiver.close();
+      await expect.poll(() => sender.publish('c', 'x')).toBe(0);
+      await sender.close();
+    });
+  });
+
   afterAll(async () => {
     if (!redisUp) return;
     const admin = client();
