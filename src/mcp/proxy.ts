@@ -29,14 +29,19 @@ import {
 import type { Logger } from '../../oauth/types.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { namespacedName, namespacedUri, splitName, splitUri } from './names.js';
+import type { UpstreamCatalog } from './catalog.js';
 import { connectUpstream, GATEWAY_INFO, type UpstreamDeps } from './upstream.js';
 import { protocolError, sessionExpired, upstreamError, UpstreamUnavailable } from './upstream-errors.js';
 
-/** One upstream as a downstream session sees it. */
-interface Connected {
+/** One upstream as a downstream session sees it: connected on first use. */
+interface Upstream {
   config: UpstreamConfig;
   prefix: string;
-  client: Client;
+  /** What it offers: from the catalog until this session connects, then from its own connection. */
+  capabilities: ServerCapabilities;
+  client?: Client | undefined;
+  /** The connection being opened, which concurrent requests share. */
+  connecting?: Promise<Client> | undefined;
 }
 
 type Extra = { signal: AbortSignal; _meta?: { progressToken?: string | number }; sendNotification: (n: never) => Promise<void>; sendRequest: Server['request'] };
@@ -51,10 +56,11 @@ const MAX_TERMINATE_MS = 5000;
  */
 export class ProxySession {
   readonly server: Server;
-  readonly #upstreams: ReadonlyMap<string, Connected>;
+  readonly #upstreams: ReadonlyMap<string, Upstream>;
   readonly #logger: Logger;
   readonly #deps: UpstreamDeps;
-  /** The client capabilities declared to upstreams, kept to open a replacement upstream session with the same ones. */
+  readonly #catalog: UpstreamCatalog;
+  /** The client capabilities declared to upstreams, for every upstream session this session opens. */
   readonly #clientCapabilities: ClientCapabilities;
   /** Downstream requests in flight per upstream, so an upstream's own requests travel on the right stream. */
   readonly #inFlight = new Map<string, Extra[]>();
@@ -62,53 +68,93 @@ export class ProxySession {
   readonly #reconnecting = new Map<string, Promise<void>>();
   #closed = false;
 
-  private constructor(upstreams: Connected[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, logger: Logger) {
+  private constructor(upstreams: Upstream[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, logger: Logger) {
     this.#upstreams = new Map(upstreams.map((upstream) => [upstream.prefix, upstream]));
     this.#logger = logger;
     this.#deps = deps;
+    this.#catalog = catalog;
     this.#clientCapabilities = clientCapabilities;
-    const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.client.getServerCapabilities() ?? {}));
+    const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.capabilities));
     this.server = new Server(GATEWAY_INFO, { capabilities });
     this.#registerHandlers(capabilities);
-    for (const upstream of upstreams) this.#relayFromUpstream(upstream, clientCapabilities);
+    for (const upstream of upstreams) if (upstream.client) this.#relayFromUpstream(upstream, upstream.client);
     if (clientCapabilities.roots?.listChanged) {
-      // The client's roots changed: every upstream hears it and may ask again (MCP 2025-11-25 client/roots).
+      // The client's roots changed: every upstream session hears it and may ask again (MCP 2025-11-25 client/roots).
       this.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
-        await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client.sendRootsListChanged()));
+        await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client?.sendRootsListChanged()));
       });
     }
   }
 
-  /** Connects to every upstream of the tenant; one that cannot be reached is left out (and logged), not fatal. */
-  static async open(upstreams: readonly UpstreamConfig[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, logger: Logger): Promise<ProxySession> {
+  /**
+   * Prepares the session's upstreams. One the catalog knows is connected on first use; one it does not know is
+   * connected now, to learn what it offers; one that cannot be reached is left out (and logged), not fatal.
+   */
+  static async open(upstreams: readonly UpstreamConfig[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, logger: Logger): Promise<ProxySession> {
     const forwarded: ClientCapabilities = {
       ...(clientCapabilities.sampling && { sampling: clientCapabilities.sampling }),
       ...(clientCapabilities.elicitation && { elicitation: clientCapabilities.elicitation }),
       ...(clientCapabilities.roots && { roots: clientCapabilities.roots }),
     };
-    const settled = await Promise.allSettled(upstreams.map((config) => connectUpstream(config, forwarded, deps)));
-    const connected: Connected[] = [];
-    settled.forEach((result, index) => {
-      const config = upstreams[index]!;
-      if (result.status === 'fulfilled') connected.push({ config, prefix: config.prefix ?? config.id, client: result.value });
-      else logger.warn({ upstream: config.id, err: result.reason }, 'upstream unavailable; its tools are left out of this session');
-    });
-    return new ProxySession(connected, forwarded, deps, logger);
+    const prepared = await Promise.all(
+      upstreams.map(async (config): Promise<Upstream | undefined> => {
+        const prefix = config.prefix ?? config.id;
+        const known = catalog.lookup(config);
+        if (known === 'down') return undefined;
+        if (known) return { config, prefix, capabilities: known };
+        try {
+          const client = await connectUpstream(config, forwarded, deps);
+          const capabilities = client.getServerCapabilities() ?? {};
+          catalog.learned(config, capabilities);
+          return { config, prefix, capabilities, client };
+        } catch (error) {
+          catalog.unreachable(config);
+          logger.warn({ upstream: config.id, err: error }, 'upstream unavailable; its tools are left out of this session');
+          return undefined;
+        }
+      }),
+    );
+    return new ProxySession(prepared.filter((upstream) => upstream !== undefined), forwarded, deps, catalog, logger);
   }
 
   /** Ends the upstream sessions (a Streamable HTTP upstream is told so with DELETE; a stdio child is stopped) and the server. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([...this.#upstreams.values()].map((upstream) => closeUpstream(upstream)));
+    await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client && closeUpstream(upstream.config, upstream.client)));
     await this.server.close();
   }
 
-  #upstream(prefix: string): Connected | undefined {
+  #upstream(prefix: string): Upstream | undefined {
     return this.#upstreams.get(prefix);
   }
 
+  /**
+   * This session's client of an upstream, opening the upstream session on first use, and again after its connection
+   * closed (a stdio child that exited is started anew); concurrent callers share one attempt.
+   */
+  async #client(upstream: Upstream): Promise<Client> {
+    if (upstream.client?.transport !== undefined) return upstream.client;
+    upstream.connecting ??= (async () => {
+      try {
+        const client = await connectUpstream(upstream.config, this.#clientCapabilities, this.#deps);
+        if (this.#closed) {
+          await client.close();
+          throw new UpstreamUnavailable();
+        }
+        upstream.client = client;
+        upstream.capabilities = client.getServerCapabilities() ?? {};
+        this.#catalog.learned(upstream.config, upstream.capabilities);
+        this.#relayFromUpstream(upstream, client);
+        return client;
+      } finally {
+        upstream.connecting = undefined;
+      }
+    })();
+    return upstream.connecting;
+  }
+
   /** Runs a request against one upstream on behalf of a downstream request: timeout, progress and cancellation pass through. */
-  async #forward<T>(upstream: Connected, extra: Extra, call: (options: RequestOptions) => Promise<T>): Promise<T> {
+  async #forward<T>(upstream: Upstream, extra: Extra, call: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
     const progressToken = extra._meta?.progressToken;
     const options: RequestOptions = {
       signal: extra.signal,
@@ -124,10 +170,9 @@ export class ProxySession {
     const stack = this.#inFlight.get(upstream.prefix) ?? [];
     this.#inFlight.set(upstream.prefix, [...stack, extra]);
     try {
-      const client = upstream.client;
-      if (client.transport === undefined) throw new UpstreamUnavailable();
+      const client = await this.#client(upstream);
       try {
-        return await call(options);
+        return await call(client, options);
       } catch (error) {
         if (!sessionExpired(error, client)) throw error;
         // A 404 to a request that carries Mcp-Session-Id means the upstream no longer knows the session (it restarted
@@ -136,7 +181,7 @@ export class ProxySession {
         // session management: the client MUST start a new session). Once only; a second failure is the answer.
         // What the old session held upstream (resource subscriptions, the logging level) is not replayed.
         await this.#reconnect(upstream, client);
-        return await call(options);
+        return await call(upstream.client!, options);
       }
     } catch (error) {
       throw upstreamError(upstream.config, error, this.#logger);
@@ -146,19 +191,14 @@ export class ProxySession {
   }
 
   /** Replaces an upstream's client with one in a new upstream session; concurrent callers share one attempt. */
-  async #reconnect(upstream: Connected, stale: Client): Promise<void> {
+  async #reconnect(upstream: Upstream, stale: Client): Promise<void> {
     if (upstream.client !== stale) return;
     let pending = this.#reconnecting.get(upstream.prefix);
     if (!pending) {
       pending = (async () => {
         this.#logger.info({ upstream: upstream.config.id }, 'the upstream session expired; opening a new one');
-        const fresh = await connectUpstream(upstream.config, this.#clientCapabilities, this.#deps);
-        if (this.#closed) {
-          await fresh.close();
-          throw new UpstreamUnavailable();
-        }
-        upstream.client = fresh;
-        this.#relayFromUpstream(upstream, this.#clientCapabilities);
+        upstream.client = undefined;
+        await this.#client(upstream);
         // The upstream already forgot the old session; closing its client only stops its transport (GET stream, timers).
         await stale.close().catch(() => undefined);
       })().finally(() => this.#reconnecting.delete(upstream.prefix));
@@ -171,13 +211,13 @@ export class ProxySession {
   async #listAll<T>(capability: keyof ServerCapabilities, extra: Extra, list: (client: Client, cursor: string | undefined, options: RequestOptions) => Promise<{ items: T[]; nextCursor?: string | undefined }>, rename: (prefix: string, item: T) => T): Promise<T[]> {
     const lists = await Promise.all(
       [...this.#upstreams.values()]
-        .filter((upstream) => upstream.client.getServerCapabilities()?.[capability] !== undefined)
+        .filter((upstream) => upstream.capabilities[capability] !== undefined)
         .map(async (upstream) => {
           try {
             const items: T[] = [];
             let cursor: string | undefined;
             for (let page = 0; page < MAX_PAGES; page++) {
-              const result = await this.#forward(upstream, extra, (options) => list(upstream.client, cursor, options));
+              const result = await this.#forward(upstream, extra, (client, options) => list(client, cursor, options));
               items.push(...result.items.map((item) => rename(upstream.prefix, item)));
               cursor = result.nextCursor;
               if (!cursor) break;
@@ -219,9 +259,7 @@ export class ProxySession {
       }));
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const target = byName(request.params.name, 'tool');
-        const result = await this.#forward(target.upstream, extra as Extra, (options) =>
-          target.upstream.client.callTool({ ...request.params, name: target.name }, undefined, options),
-        );
+        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name }, undefined, options));
         if (!Array.isArray(result.content)) return result;
         return { ...result, content: result.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
       });
@@ -235,7 +273,7 @@ export class ProxySession {
       }));
       server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
         const target = byName(request.params.name, 'prompt');
-        const result = await this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.getPrompt({ ...request.params, name: target.name }, options));
+        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.getPrompt({ ...request.params, name: target.name }, options));
         return { ...result, messages: result.messages.map((message) => ({ ...message, content: namespacedContent(target.upstream.prefix, message.content) })) };
       });
     }
@@ -254,17 +292,17 @@ export class ProxySession {
       }));
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const target = byUri(request.params.uri);
-        const result = await this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.readResource({ ...request.params, uri: target.uri }, options));
+        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.readResource({ ...request.params, uri: target.uri }, options));
         return { ...result, contents: result.contents.map((content) => ({ ...content, uri: namespacedUri(target.upstream.prefix, content.uri) })) };
       });
       if (caps.resources.subscribe) {
         server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
           const target = byUri(request.params.uri);
-          return this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.subscribeResource({ ...request.params, uri: target.uri }, options));
+          return this.#forward(target.upstream, extra as Extra, (client, options) => client.subscribeResource({ ...request.params, uri: target.uri }, options));
         });
         server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
           const target = byUri(request.params.uri);
-          return this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.unsubscribeResource({ ...request.params, uri: target.uri }, options));
+          return this.#forward(target.upstream, extra as Extra, (client, options) => client.unsubscribeResource({ ...request.params, uri: target.uri }, options));
         });
       }
     }
@@ -273,18 +311,18 @@ export class ProxySession {
         const { ref } = request.params;
         if (ref.type === 'ref/prompt') {
           const target = byName(ref.name, 'prompt');
-          return this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.complete({ ...request.params, ref: { ...ref, name: target.name } }, options));
+          return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, name: target.name } }, options));
         }
         const target = byUri(ref.uri);
-        return this.#forward(target.upstream, extra as Extra, (options) => target.upstream.client.complete({ ...request.params, ref: { ...ref, uri: target.uri } }, options));
+        return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, uri: target.uri } }, options));
       });
     }
     if (caps.logging) {
       server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
         await Promise.all(
           [...this.#upstreams.values()]
-            .filter((upstream) => upstream.client.getServerCapabilities()?.logging)
-            .map((upstream) => this.#forward(upstream, extra as Extra, (options) => upstream.client.setLoggingLevel(request.params.level, options))),
+            .filter((upstream) => upstream.capabilities.logging)
+            .map((upstream) => this.#forward(upstream, extra as Extra, (client, options) => client.setLoggingLevel(request.params.level, options))),
         );
         return {};
       });
@@ -292,8 +330,8 @@ export class ProxySession {
   }
 
   /** Upstream-initiated traffic: requests for the client (sampling, elicitation, roots) and notifications. */
-  #relayFromUpstream(upstream: Connected, clientCapabilities: ClientCapabilities): void {
-    const { client } = upstream;
+  #relayFromUpstream(upstream: Upstream, client: Client): void {
+    const clientCapabilities = this.#clientCapabilities;
     const toClient = <T>(request: { method: string; params?: unknown }, schema: T, signal: AbortSignal) => {
       const extra = this.#inFlight.get(upstream.prefix)?.at(-1);
       // On the stream of the downstream request that caused it, when there is one; else on the GET stream.
@@ -326,17 +364,17 @@ export class ProxySession {
  * it expires (bounded, so an upstream that does not answer cannot hold up the close); closing the client then aborts
  * its open requests and streams, and stops a stdio child.
  */
-async function closeUpstream(upstream: Connected): Promise<void> {
-  const { transport } = upstream.client;
+async function closeUpstream(config: UpstreamConfig, client: Client): Promise<void> {
+  const { transport } = client;
   if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.min(upstream.config.timeoutMs, MAX_TERMINATE_MS));
+      timer = setTimeout(resolve, Math.min(config.timeoutMs, MAX_TERMINATE_MS));
     });
     await Promise.race([transport.terminateSession().catch(() => undefined), deadline]);
     clearTimeout(timer);
   }
-  await upstream.client.close();
+  await client.close();
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Logger } from '../../oauth/types.js';
 import type { Tenant } from '../tenancy/resources.js';
 import type { Bus } from '../store/bus.js';
 import type { Store } from '../store/store.js';
+import { UpstreamCatalog } from './catalog.js';
 import { StoreEventStore } from './event-store.js';
 import { ProxySession } from './proxy.js';
 import { SessionRelay, type RelayedRequest } from './relay.js';
@@ -89,11 +90,13 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, LiveSession>();
   readonly #remote = new Map<string, SessionRecord>();
   readonly #relay: SessionRelay | undefined;
+  readonly #catalog: UpstreamCatalog;
   #lastSweep = 0;
   readonly #o: Required<Omit<SessionRegistryOptions, 'bus'>>;
 
   constructor(options: SessionRegistryOptions) {
     this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, keepAliveMs: 15_000, ...options };
+    this.#catalog = new UpstreamCatalog(this.#o.now);
     if (options.bus) {
       this.#relay = new SessionRelay({
         bus: options.bus,
@@ -206,7 +209,7 @@ export class SessionRegistry {
     // Other replicas learn of the session from its record, so it is written before the client can learn the id.
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
-    const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#o.logger);
+    const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
       onsessioninitialized: (id) => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -10,6 +9,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConformanceServer } from '../fixtures/conformance-server.js';
+import { closedPort } from '../fixtures/faulty-upstreams.js';
 import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
 import { demoPasswordHash, spawnGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, type GatewayUrls } from '../helpers/oauth.js';
@@ -50,19 +50,11 @@ function createControlServer(): McpServer {
   return server;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'portcullis-replicas-'));
   conformance = await serveStreamableHttp(() => createConformanceServer());
   control = await serveStreamableHttp(() => createControlServer());
-  const [portA, portB] = [await freePort(), await freePort()];
+  const [portA, portB] = [await closedPort(), await closedPort()];
   const publicUrl = `http://127.0.0.1:${portA}`;
   // One configuration for both, as a deployment would have it: one public URL, one key, one Redis.
   const config = {
@@ -264,9 +256,10 @@ describe('one MCP session, two gateway processes, requests alternating between t
     const balancer = roundRobin('a');
     const { mcp, transport } = await connect(balancer);
     const sessionId = transport.sessionId!;
-    const upstreamSessions = control.sessions();
-    // The next POST is b's turn, so is the DELETE when the client makes one request first.
+    // The next POST is b's turn, so is the DELETE when the client makes one request first: a listing, which opens
+    // the session's upstream sessions.
     await mcp.listTools();
+    const upstreamSessions = control.sessions();
     expect(balancer.landed.at(-1)!.replica).toBe('a');
     await transport.terminateSession();
     expect(balancer.landed.at(-1)).toEqual({ replica: 'b', method: 'DELETE', status: 200 });
