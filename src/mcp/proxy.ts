@@ -30,7 +30,7 @@ import type { Logger } from '../../oauth/types.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { namespacedName, namespacedUri, splitName, splitUri } from './names.js';
 import type { UpstreamCatalog } from './catalog.js';
-import { connectUpstream, GATEWAY_INFO, type UpstreamDeps } from './upstream.js';
+import { connectUpstream, GATEWAY_INFO, type UpstreamDeps, type UpstreamHooks } from './upstream.js';
 import { protocolError, sessionExpired, upstreamError, UpstreamUnavailable } from './upstream-errors.js';
 
 /** One upstream as a downstream session sees it: connected on first use. */
@@ -44,7 +44,14 @@ interface Upstream {
   connecting?: Promise<Client> | undefined;
 }
 
-type Extra = { signal: AbortSignal; _meta?: { progressToken?: string | number }; sendNotification: (n: never) => Promise<void>; sendRequest: Server['request'] };
+type Extra = {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: never) => Promise<void>;
+  sendRequest: Server['request'];
+  /** Closes the SSE stream of this downstream request, for the client to resume (offered from protocol 2025-11-25). */
+  closeSSEStream?: () => void;
+};
 
 const MAX_PAGES = 100;
 /** The longest the gateway waits for an upstream to confirm the end of a session (DELETE) before dropping it. */
@@ -66,6 +73,8 @@ export class ProxySession {
   readonly #inFlight = new Map<string, Extra[]>();
   /** Upstream sessions being re-initialized, per prefix, so concurrent requests share one attempt. */
   readonly #reconnecting = new Map<string, Promise<void>>();
+  /** The downstream request whose upstream SSE stream carried each upstream's latest event id, by `<prefix> <id>`. */
+  readonly #streamsByEventId = new Map<string, Extra>();
   #closed = false;
 
   private constructor(upstreams: Upstream[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, logger: Logger) {
@@ -96,6 +105,8 @@ export class ProxySession {
       ...(clientCapabilities.elicitation && { elicitation: clientCapabilities.elicitation }),
       ...(clientCapabilities.roots && { roots: clientCapabilities.roots }),
     };
+    // The session exists only once every upstream answered; until then there is no downstream stream to close anyway.
+    let session: ProxySession | undefined;
     const prepared = await Promise.all(
       upstreams.map(async (config): Promise<Upstream | undefined> => {
         const prefix = config.prefix ?? config.id;
@@ -103,7 +114,7 @@ export class ProxySession {
         if (known === 'down') return undefined;
         if (known) return { config, prefix, capabilities: known };
         try {
-          const client = await connectUpstream(config, forwarded, deps);
+          const client = await connectUpstream(config, forwarded, deps, { onStreamClosedEarly: (eventId) => session && session.#closeDownstreamStream(prefix, eventId) });
           const capabilities = client.getServerCapabilities() ?? {};
           catalog.learned(config, capabilities);
           return { config, prefix, capabilities, client };
@@ -114,7 +125,21 @@ export class ProxySession {
         }
       }),
     );
-    return new ProxySession(prepared.filter((upstream) => upstream !== undefined), forwarded, deps, catalog, logger);
+    session = new ProxySession(prepared.filter((upstream) => upstream !== undefined), forwarded, deps, catalog, logger);
+    return session;
+  }
+
+  /**
+   * The upstream closed a request's stream mid-call to be polled (SEP-1699). The gateway's upstream client resumes
+   * it; the gateway closes its own client's stream of the same request too, so that long calls hold no connection
+   * on either side. The client resumes with Last-Event-ID and gets the rest from the event store.
+   */
+  #closeDownstreamStream(prefix: string, eventId: string): void {
+    this.#streamsByEventId.get(`${prefix} ${eventId}`)?.closeSSEStream?.();
+  }
+
+  #hooks(upstream: Upstream): UpstreamHooks {
+    return { onStreamClosedEarly: (eventId) => this.#closeDownstreamStream(upstream.prefix, eventId) };
   }
 
   /** Ends the upstream sessions (a Streamable HTTP upstream is told so with DELETE; a stdio child is stopped) and the server. */
@@ -136,7 +161,7 @@ export class ProxySession {
     if (upstream.client?.transport !== undefined) return upstream.client;
     upstream.connecting ??= (async () => {
       try {
-        const client = await connectUpstream(upstream.config, this.#clientCapabilities, this.#deps);
+        const client = await connectUpstream(upstream.config, this.#clientCapabilities, this.#deps, this.#hooks(upstream));
         if (this.#closed) {
           await client.close();
           throw new UpstreamUnavailable();
@@ -156,6 +181,7 @@ export class ProxySession {
   /** Runs a request against one upstream on behalf of a downstream request: timeout, progress and cancellation pass through. */
   async #forward<T>(upstream: Upstream, extra: Extra, call: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
     const progressToken = extra._meta?.progressToken;
+    let lastEvent: string | undefined;
     const options: RequestOptions = {
       signal: extra.signal,
       timeout: upstream.config.timeoutMs,
@@ -165,6 +191,11 @@ export class ProxySession {
       // when the client asked for none; it is relayed only to a client that asked.
       onprogress: (progress) => {
         if (progressToken !== undefined) void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } } as never);
+      },
+      onresumptiontoken: (eventId) => {
+        if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
+        lastEvent = `${upstream.prefix} ${eventId}`;
+        this.#streamsByEventId.set(lastEvent, extra);
       },
     };
     const stack = this.#inFlight.get(upstream.prefix) ?? [];
@@ -187,6 +218,7 @@ export class ProxySession {
       throw upstreamError(upstream.config, error, this.#logger);
     } finally {
       this.#inFlight.set(upstream.prefix, (this.#inFlight.get(upstream.prefix) ?? []).filter((entry) => entry !== extra));
+      if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
     }
   }
 
