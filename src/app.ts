@@ -108,6 +108,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     deps: { ...(deps.createStdioTransport !== undefined && { createStdioTransport: deps.createStdioTransport }) },
     logger: deps.logger,
     now: deps.now ?? Date.now,
+    idleTimeoutMs: config.mcp.sessionIdleTimeout * 1000,
+    maxSessions: config.mcp.maxSessions,
+    keepAliveMs: config.mcp.keepAliveMs,
     ...(deps.bus !== undefined && { bus: deps.bus }),
   });
   await listenForReplicas(sessions, deps.logger);

@@ -175,6 +175,18 @@ export const configSchema = z
       })
       .strict()
       .default({ accessTokenTtl: 900, refreshTokenIdleTtl: 14 * 86400, refreshTokenAbsoluteTtl: 90 * 86400, signingKeyRotation: 30 * 86400 }),
+    /** The downstream MCP sessions each gateway process holds. */
+    mcp: z
+      .object({
+        /** A session unused this long is closed, with its upstream sessions. */
+        sessionIdleTimeout: seconds.default(1800),
+        /** Most sessions one process holds; an initialize beyond it is refused with 503. */
+        maxSessions: z.number().int().positive().default(10_000),
+        /** Interval of SSE keep-alive comments on idle streams, shorter than the idle timeout of any proxy in between. */
+        keepAliveMs: z.number().int().min(100).default(15_000),
+      })
+      .strict()
+      .default({ sessionIdleTimeout: 1800, maxSessions: 10_000, keepAliveMs: 15_000 }),
     registration: z
       .object({ enabled: z.boolean().default(true), perIpPerMinute: z.number().int().positive().default(20) })
       .strict()
