@@ -48,12 +48,13 @@ export interface Gateway {
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const tenants = new Tenants(config, config.publicUrl);
+  const users = new LocalUsers(config.users);
   const as = await createAuthorizationServer({
     issuer: config.issuer,
     baseUrl: config.publicUrl,
     storage: deps.store,
     resources: tenants,
-    users: new LocalUsers(config.users),
+    users,
     serviceClients: config.clients.map((client) => ({
       clientId: client.clientId,
       clientSecret: client.clientSecret,
@@ -111,6 +112,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     idleTimeoutMs: config.mcp.sessionIdleTimeout * 1000,
     maxSessions: config.mcp.maxSessions,
     keepAliveMs: config.mcp.keepAliveMs,
+    groupsOf: (sub) => users.groupsOf(sub),
+    resourceMetadataUrl: as.resourceMetadataUrl,
     ...(deps.bus !== undefined && { bus: deps.bus }),
   });
   await listenForReplicas(sessions, deps.logger);

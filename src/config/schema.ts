@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../../oauth/password.js';
+import { policySchema } from '../policy/schema.js';
 
 /**
  * The whole configuration of a gateway, validated once at start-up. Every field is documented in README.md
@@ -108,9 +109,22 @@ const tenantSchema = z
     allowedOrigins: z.array(origin).default([]),
     /** The MCP servers this tenant's endpoint fronts. */
     upstreams: z.array(upstreamSchema).default([]),
+    /** Which tools, prompts and resources each caller may see and use (docs/policy.md). */
+    policy: policySchema.default({ default: 'allow', rules: [] }),
   })
   .strict()
   .superRefine((tenant, ctx) => {
+    // A rule naming an upstream or scope the tenant lacks is a typo that would silently never match.
+    const upstreamIds = new Set(tenant.upstreams.map((upstream) => upstream.id));
+    const scopes = new Set([tenant.baseScope, ...tenant.scopes.map((scope) => scope.name)]);
+    tenant.policy.rules.forEach((rule, index) => {
+      rule.upstreams?.forEach((id, at) => {
+        if (!upstreamIds.has(id)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', index, 'upstreams', at], message: `no upstream "${id}" in this tenant` });
+      });
+      rule.scopes?.forEach((scope, at) => {
+        if (!scopes.has(scope)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', index, 'scopes', at], message: `the tenant defines no scope "${scope}"` });
+      });
+    });
     const prefixes = new Set<string>();
     tenant.upstreams.forEach((upstream, index) => {
       // Without a prefix, a name of one upstream could read as a prefixed name of another (`docs__search`).
@@ -131,6 +145,8 @@ const userSchema = z
     passwordHash: z.string().refine((value) => parsePasswordHash(value) !== undefined, 'must be a hash from `portcullis hash-password`'),
     /** Ids of the tenants this user may log in to. */
     tenants: z.array(slug).min(1),
+    /** Groups policy rules can name. */
+    groups: z.array(z.string().min(1).max(200)).default([]),
   })
   .strict();
 

@@ -16,6 +16,18 @@ export interface BearerVariables {
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
+ * A `WWW-Authenticate` challenge of this resource (RFC 6750 §3, RFC 9728 §5.1): where its metadata is, the scopes
+ * to ask for, and the error if there is one.
+ */
+export function bearerChallenge(resourceMetadataUrl: string, scope: string, error?: OAuthError): string {
+  return [
+    `Bearer resource_metadata="${resourceMetadataUrl}"`,
+    `scope="${scope}"`,
+    ...(error ? [`error="${error.code}"`, `error_description="${error.description.replace(/["\\]/g, '')}"`] : []),
+  ].join(', ');
+}
+
+/**
  * The resource server's bearer check (RFC 6750, RFC 9068 §4, MCP authorization §2.6): a JWT for exactly this
  * tenant's resource, sent in the Authorization header only. Failures answer 401 with `WWW-Authenticate`
  * pointing at the resource's metadata (RFC 9728 §5.1); a token without the base scope answers 403.
@@ -24,14 +36,8 @@ export function bearerAuth(options: BearerOptions): MiddlewareHandler<{ Variable
   return async function bearer(c, next) {
     const tenant = c.get('tenant');
     const { resource, baseScope } = tenant.resource;
-    const challenge = (error?: OAuthError, scope = baseScope) =>
-      [
-        `Bearer resource_metadata="${options.resourceMetadataUrl(resource)}"`,
-        `scope="${scope}"`,
-        ...(error ? [`error="${error.code}"`, `error_description="${error.description.replace(/["\\]/g, '')}"`] : []),
-      ].join(', ');
-    const refuse = (error: OAuthError | undefined, status: 400 | 401 | 403, scope?: string) => {
-      c.header('WWW-Authenticate', challenge(error, scope));
+    const refuse = (error: OAuthError | undefined, status: 400 | 401 | 403) => {
+      c.header('WWW-Authenticate', bearerChallenge(options.resourceMetadataUrl(resource), baseScope, error));
       c.header('Cache-Control', 'no-store');
       return error
         ? c.json({ error: error.code, error_description: error.description }, status)

@@ -25,8 +25,12 @@ import {
   type ClientCapabilities,
   type Notification,
   type ServerCapabilities,
+  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Logger } from '../../oauth/types.js';
+import type { Access } from '../gate/access.js';
+import type { Decision, Target, TargetKind } from '../policy/engine.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { namespacedName, namespacedUri, splitName, splitUri } from './names.js';
 import type { UpstreamCatalog } from './catalog.js';
@@ -46,6 +50,7 @@ interface Upstream {
 
 type Extra = {
   signal: AbortSignal;
+  authInfo?: AuthInfo;
   _meta?: { progressToken?: string | number };
   sendNotification: (n: never) => Promise<void>;
   sendRequest: Server['request'];
@@ -67,6 +72,9 @@ export class ProxySession {
   readonly #logger: Logger;
   readonly #deps: UpstreamDeps;
   readonly #catalog: UpstreamCatalog;
+  readonly #access: Access;
+  /** Tool definitions by the name clients call them, from the latest listings, for the annotations policy matches. */
+  readonly #tools = new Map<string, Tool>();
   /** The client capabilities declared to upstreams, for every upstream session this session opens. */
   readonly #clientCapabilities: ClientCapabilities;
   /** Downstream requests in flight per upstream, so an upstream's own requests travel on the right stream. */
@@ -77,11 +85,12 @@ export class ProxySession {
   readonly #streamsByEventId = new Map<string, Extra>();
   #closed = false;
 
-  private constructor(upstreams: Upstream[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, logger: Logger) {
+  private constructor(upstreams: Upstream[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, access: Access, logger: Logger) {
     this.#upstreams = new Map(upstreams.map((upstream) => [upstream.prefix, upstream]));
     this.#logger = logger;
     this.#deps = deps;
     this.#catalog = catalog;
+    this.#access = access;
     this.#clientCapabilities = clientCapabilities;
     const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.capabilities));
     this.server = new Server(GATEWAY_INFO, { capabilities });
@@ -99,7 +108,7 @@ export class ProxySession {
    * Prepares the session's upstreams. One the catalog knows is connected on first use; one it does not know is
    * connected now, to learn what it offers; one that cannot be reached is left out (and logged), not fatal.
    */
-  static async open(upstreams: readonly UpstreamConfig[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, logger: Logger): Promise<ProxySession> {
+  static async open(upstreams: readonly UpstreamConfig[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, access: Access, logger: Logger): Promise<ProxySession> {
     const forwarded: ClientCapabilities = {
       ...(clientCapabilities.sampling && { sampling: clientCapabilities.sampling }),
       ...(clientCapabilities.elicitation && { elicitation: clientCapabilities.elicitation }),
@@ -125,7 +134,7 @@ export class ProxySession {
         }
       }),
     );
-    session = new ProxySession(prepared.filter((upstream) => upstream !== undefined), forwarded, deps, catalog, logger);
+    session = new ProxySession(prepared.filter((upstream) => upstream !== undefined), forwarded, deps, catalog, access, logger);
     return session;
   }
 
@@ -178,28 +187,32 @@ export class ProxySession {
     return upstream.connecting;
   }
 
-  /** Runs a request against one upstream on behalf of a downstream request: timeout, progress and cancellation pass through. */
-  async #forward<T>(upstream: Upstream, extra: Extra, call: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
-    const progressToken = extra._meta?.progressToken;
+  /**
+   * Runs a request against one upstream on behalf of a downstream request: timeout, progress and cancellation pass
+   * through. Without a downstream request (the gateway's own lookups), only the timeouts apply.
+   */
+  async #forward<T>(upstream: Upstream, extra: Extra | undefined, call: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
+    const progressToken = extra?._meta?.progressToken;
     let lastEvent: string | undefined;
     const options: RequestOptions = {
-      signal: extra.signal,
       timeout: upstream.config.timeoutMs,
       maxTotalTimeout: upstream.config.maxTotalTimeoutMs,
       resetTimeoutOnProgress: true,
       // Progress is always asked of the upstream, so that a long call which reports progress outlives the timeout even
       // when the client asked for none; it is relayed only to a client that asked.
       onprogress: (progress) => {
-        if (progressToken !== undefined) void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } } as never);
+        if (progressToken !== undefined) void extra?.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } } as never);
       },
-      onresumptiontoken: (eventId) => {
-        if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
-        lastEvent = `${upstream.prefix} ${eventId}`;
-        this.#streamsByEventId.set(lastEvent, extra);
-      },
+      ...(extra && {
+        signal: extra.signal,
+        onresumptiontoken: (eventId: string) => {
+          if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
+          lastEvent = `${upstream.prefix} ${eventId}`;
+          this.#streamsByEventId.set(lastEvent, extra);
+        },
+      }),
     };
-    const stack = this.#inFlight.get(upstream.prefix) ?? [];
-    this.#inFlight.set(upstream.prefix, [...stack, extra]);
+    if (extra) this.#inFlight.set(upstream.prefix, [...(this.#inFlight.get(upstream.prefix) ?? []), extra]);
     try {
       const client = await this.#client(upstream);
       try {
@@ -217,7 +230,7 @@ export class ProxySession {
     } catch (error) {
       throw upstreamError(upstream.config, error, this.#logger);
     } finally {
-      this.#inFlight.set(upstream.prefix, (this.#inFlight.get(upstream.prefix) ?? []).filter((entry) => entry !== extra));
+      if (extra) this.#inFlight.set(upstream.prefix, (this.#inFlight.get(upstream.prefix) ?? []).filter((entry) => entry !== extra));
       if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
     }
   }
@@ -239,22 +252,33 @@ export class ProxySession {
     await pending;
   }
 
-  /** Every page of one list from every upstream, namespaced; an upstream that fails is logged and skipped. */
-  async #listAll<T>(capability: keyof ServerCapabilities, extra: Extra, list: (client: Client, cursor: string | undefined, options: RequestOptions) => Promise<{ items: T[]; nextCursor?: string | undefined }>, rename: (prefix: string, item: T) => T): Promise<T[]> {
+  /** Every page of one list of one upstream. */
+  async #listOne<T>(upstream: Upstream, extra: Extra | undefined, list: Lister<T>): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.#forward(upstream, extra, (client, options) => list(client, cursor, options));
+      items.push(...result.items);
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    return items;
+  }
+
+  /**
+   * Every page of one list from every upstream, without what policy denies the caller, namespaced; an upstream
+   * that fails is logged and skipped.
+   */
+  async #listAll<T>(kind: TargetKind, capability: keyof ServerCapabilities, extra: Extra, list: Lister<T>, describe: (item: T) => { name: string; annotations?: Tool['annotations'] }, rename: (prefix: string, item: T) => T): Promise<T[]> {
     const lists = await Promise.all(
       [...this.#upstreams.values()]
         .filter((upstream) => upstream.capabilities[capability] !== undefined)
         .map(async (upstream) => {
           try {
-            const items: T[] = [];
-            let cursor: string | undefined;
-            for (let page = 0; page < MAX_PAGES; page++) {
-              const result = await this.#forward(upstream, extra, (client, options) => list(client, cursor, options));
-              items.push(...result.items.map((item) => rename(upstream.prefix, item)));
-              cursor = result.nextCursor;
-              if (!cursor) break;
-            }
-            return items;
+            const items = await this.#listOne(upstream, extra, list);
+            return items
+              .filter((item) => this.#access.decide(extra.authInfo, { kind, upstream: upstream.config.id, ...describe(item) }).effect !== 'deny')
+              .map((item) => rename(upstream.prefix, item));
           } catch (error) {
             this.#logger.warn({ upstream: upstream.config.id, err: error, capability }, 'listing from an upstream failed');
             return [];
@@ -264,33 +288,74 @@ export class ProxySession {
     return lists.flat();
   }
 
+  /** The upstream and its own name of what a client names; a name that fits no upstream is unknown. */
+  #resolve(kind: TargetKind, name: string): { upstream: Upstream; name: string } {
+    // An unprefixed upstream is the tenant's only one (the config enforces it), so every name and URI is its own.
+    const split = this.#upstream('') !== undefined ? { prefix: '', name } : kind === 'resource' ? renamed(splitUri(name)) : splitName(name);
+    const upstream = split && this.#upstream(split.prefix);
+    if (!split || !upstream) throw unknown(kind, name);
+    return { upstream, name: split.name };
+  }
+
+  /** A tool's definition as its upstream lists it (for its annotations), listing the upstream's tools if not yet known. */
+  async #tool(upstream: Upstream, name: string, extra: Extra | undefined): Promise<Tool | undefined> {
+    const known = this.#tools.get(`${upstream.prefix} ${name}`);
+    if (known || upstream.capabilities.tools === undefined) return known;
+    this.#remember(upstream, await this.#listOne(upstream, extra, listTools));
+    return this.#tools.get(`${upstream.prefix} ${name}`);
+  }
+
+  #remember(upstream: Upstream, tools: readonly Tool[]): void {
+    for (const tool of tools) this.#tools.set(`${upstream.prefix} ${tool.name}`, tool);
+  }
+
+  /** The policy decision on a call; `args` are the call's (tool or prompt arguments), `{}` for other requests. */
+  async #decide(kind: TargetKind, resolved: { upstream: Upstream; name: string }, authInfo: AuthInfo | undefined, args: Record<string, unknown>, extra: Extra | undefined): Promise<Decision> {
+    const annotations = kind === 'tool' ? (await this.#tool(resolved.upstream, resolved.name, extra))?.annotations : undefined;
+    const target: Target = { kind, upstream: resolved.upstream.config.id, name: resolved.name, annotations };
+    return this.#access.decide(authInfo, target, args);
+  }
+
+  /** Resolves what a client names and lets it through policy: denied is unknown, exactly like a name that never existed. */
+  async #admit(kind: TargetKind, name: string, args: Record<string, unknown> | undefined, extra: Extra): Promise<{ upstream: Upstream; name: string }> {
+    const resolved = this.#resolve(kind, name);
+    const decision = await this.#decide(kind, resolved, extra.authInfo, args ?? {}, extra);
+    if (decision.effect === 'deny') throw unknown(kind, name);
+    if (decision.effect === 'step-up') throw protocolError(INSUFFICIENT_SCOPE, `insufficient scope: ${decision.missingScopes.join(' ')} required`, { missingScopes: decision.missingScopes });
+    return resolved;
+  }
+
+  /**
+   * The scopes the caller lacks for the calls in a POST body, when policy would allow them with those scopes: the
+   * endpoint answers 403 insufficient_scope before the calls reach the session (MCP 2025-11-25 authorization, scope
+   * challenge handling). Every call of a batch is checked. Requests that cannot be resolved are left to the session.
+   */
+  async missingScopes(body: unknown, authInfo: AuthInfo): Promise<string[]> {
+    const missing = new Set<string>();
+    for (const message of Array.isArray(body) ? body : [body]) {
+      const call = callOf(message);
+      if (!call) continue;
+      try {
+        const decision = await this.#decide(call.kind, this.#resolve(call.kind, call.name), authInfo, call.args, undefined);
+        if (decision.effect === 'step-up') for (const scope of decision.missingScopes) missing.add(scope);
+      } catch {
+        // Unknown names and failing upstreams get their answers from the session's handlers.
+      }
+    }
+    return [...missing];
+  }
+
   #registerHandlers(caps: ServerCapabilities): void {
     const { server } = this;
-    // An unprefixed upstream is the tenant's only one (the config enforces it), so every name and URI is its own.
-    const unprefixed = this.#upstream('') !== undefined;
-    const byName = (name: string, kind: 'tool' | 'prompt') => {
-      const split = unprefixed ? { prefix: '', name } : splitName(name);
-      const upstream = split && this.#upstream(split.prefix);
-      // The same answer as for a name that never existed (MCP 2025-11-25 server/tools: "Unknown tool").
-      if (!split || !upstream) throw protocolError(ErrorCode.InvalidParams, `Unknown ${kind}: ${name}`);
-      return { upstream, name: split.name };
-    };
-    const byUri = (uri: string) => {
-      const split = unprefixed ? { prefix: '', uri } : splitUri(uri);
-      const upstream = split && this.#upstream(split.prefix);
-      if (!split || !upstream) throw protocolError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
-      return { upstream, uri: split.uri };
-    };
-
     if (caps.tools) {
       server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({
-        tools: await this.#listAll('tools', extra as Extra, async (client, cursor, options) => {
-          const result = await client.listTools(cursor ? { cursor } : {}, options);
-          return { items: result.tools, nextCursor: result.nextCursor };
-        }, (prefix, tool) => ({ ...tool, name: namespacedName(prefix, tool.name) })),
+        tools: await this.#listAll('tool', 'tools', extra as Extra, listTools, (tool) => tool, (prefix, tool) => {
+          this.#tools.set(`${prefix} ${tool.name}`, tool);
+          return { ...tool, name: namespacedName(prefix, tool.name) };
+        }),
       }));
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-        const target = byName(request.params.name, 'tool');
+        const target = await this.#admit('tool', request.params.name, request.params.arguments, extra as Extra);
         const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name }, undefined, options));
         if (!Array.isArray(result.content)) return result;
         return { ...result, content: result.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
@@ -298,43 +363,43 @@ export class ProxySession {
     }
     if (caps.prompts) {
       server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => ({
-        prompts: await this.#listAll('prompts', extra as Extra, async (client, cursor, options) => {
+        prompts: await this.#listAll('prompt', 'prompts', extra as Extra, async (client, cursor, options) => {
           const result = await client.listPrompts(cursor ? { cursor } : {}, options);
           return { items: result.prompts, nextCursor: result.nextCursor };
-        }, (prefix, prompt) => ({ ...prompt, name: namespacedName(prefix, prompt.name) })),
+        }, (prompt) => prompt, (prefix, prompt) => ({ ...prompt, name: namespacedName(prefix, prompt.name) })),
       }));
       server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-        const target = byName(request.params.name, 'prompt');
+        const target = await this.#admit('prompt', request.params.name, request.params.arguments, extra as Extra);
         const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.getPrompt({ ...request.params, name: target.name }, options));
         return { ...result, messages: result.messages.map((message) => ({ ...message, content: namespacedContent(target.upstream.prefix, message.content) })) };
       });
     }
     if (caps.resources) {
       server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => ({
-        resources: await this.#listAll('resources', extra as Extra, async (client, cursor, options) => {
+        resources: await this.#listAll('resource', 'resources', extra as Extra, async (client, cursor, options) => {
           const result = await client.listResources(cursor ? { cursor } : {}, options);
           return { items: result.resources, nextCursor: result.nextCursor };
-        }, (prefix, resource) => ({ ...resource, uri: namespacedUri(prefix, resource.uri) })),
+        }, (resource) => ({ name: resource.uri }), (prefix, resource) => ({ ...resource, uri: namespacedUri(prefix, resource.uri) })),
       }));
       server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => ({
-        resourceTemplates: await this.#listAll('resources', extra as Extra, async (client, cursor, options) => {
+        resourceTemplates: await this.#listAll('resource', 'resources', extra as Extra, async (client, cursor, options) => {
           const result = await client.listResourceTemplates(cursor ? { cursor } : {}, options);
           return { items: result.resourceTemplates, nextCursor: result.nextCursor };
-        }, (prefix, template) => ({ ...template, uriTemplate: namespacedUri(prefix, template.uriTemplate) })),
+        }, (template) => ({ name: template.uriTemplate }), (prefix, template) => ({ ...template, uriTemplate: namespacedUri(prefix, template.uriTemplate) })),
       }));
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-        const target = byUri(request.params.uri);
-        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.readResource({ ...request.params, uri: target.uri }, options));
+        const target = await this.#admit('resource', request.params.uri, undefined, extra as Extra);
+        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.readResource({ ...request.params, uri: target.name }, options));
         return { ...result, contents: result.contents.map((content) => ({ ...content, uri: namespacedUri(target.upstream.prefix, content.uri) })) };
       });
       if (caps.resources.subscribe) {
         server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
-          const target = byUri(request.params.uri);
-          return this.#forward(target.upstream, extra as Extra, (client, options) => client.subscribeResource({ ...request.params, uri: target.uri }, options));
+          const target = await this.#admit('resource', request.params.uri, undefined, extra as Extra);
+          return this.#forward(target.upstream, extra as Extra, (client, options) => client.subscribeResource({ ...request.params, uri: target.name }, options));
         });
         server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
-          const target = byUri(request.params.uri);
-          return this.#forward(target.upstream, extra as Extra, (client, options) => client.unsubscribeResource({ ...request.params, uri: target.uri }, options));
+          const target = this.#resolve('resource', request.params.uri);
+          return this.#forward(target.upstream, extra as Extra, (client, options) => client.unsubscribeResource({ ...request.params, uri: target.name }, options));
         });
       }
     }
@@ -342,11 +407,11 @@ export class ProxySession {
       server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
         const { ref } = request.params;
         if (ref.type === 'ref/prompt') {
-          const target = byName(ref.name, 'prompt');
+          const target = await this.#admit('prompt', ref.name, undefined, extra as Extra);
           return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, name: target.name } }, options));
         }
-        const target = byUri(ref.uri);
-        return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, uri: target.uri } }, options));
+        const target = await this.#admit('resource', ref.uri, undefined, extra as Extra);
+        return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, uri: target.name } }, options));
       });
     }
     if (caps.logging) {
@@ -389,6 +454,35 @@ export class ProxySession {
       }
     };
   }
+}
+
+type Lister<T> = (client: Client, cursor: string | undefined, options: RequestOptions) => Promise<{ items: T[]; nextCursor?: string | undefined }>;
+
+const listTools: Lister<Tool> = async (client, cursor, options) => {
+  const result = await client.listTools(cursor ? { cursor } : {}, options);
+  return { items: result.tools, nextCursor: result.nextCursor };
+};
+
+/** JSON-RPC code of a call policy would allow with scopes the token lacks (normally answered with HTTP 403 first). */
+export const INSUFFICIENT_SCOPE = -32012;
+
+/** The same answer as for a name that never existed (MCP 2025-11-25 server/tools: "Unknown tool: <name>"). */
+function unknown(kind: TargetKind, name: string): Error {
+  return protocolError(ErrorCode.InvalidParams, `Unknown ${kind}: ${name}`);
+}
+
+function renamed(split: { prefix: string; uri: string } | undefined): { prefix: string; name: string } | undefined {
+  return split && { prefix: split.prefix, name: split.uri };
+}
+
+/** The target of a request policy decides on: a tool call, a prompt, or a resource read, with its arguments. */
+function callOf(message: unknown): { kind: TargetKind; name: string; args: Record<string, unknown> } | undefined {
+  const { method, params } = (message ?? {}) as { method?: unknown; params?: { name?: unknown; uri?: unknown; arguments?: unknown } };
+  const args = typeof params?.arguments === 'object' && params.arguments !== null ? (params.arguments as Record<string, unknown>) : {};
+  if (method === 'tools/call' && typeof params?.name === 'string') return { kind: 'tool', name: params.name, args };
+  if (method === 'prompts/get' && typeof params?.name === 'string') return { kind: 'prompt', name: params.name, args };
+  if (method === 'resources/read' && typeof params?.uri === 'string') return { kind: 'resource', name: params.uri, args: {} };
+  return undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import { randomToken } from '../../oauth/crypto.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { readBody } from '../../oauth/http.js';
 import type { Logger } from '../../oauth/types.js';
+import { sessionAccess } from '../gate/access.js';
 import type { Tenant } from '../tenancy/resources.js';
 import type { Bus } from '../store/bus.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +16,7 @@ import { StoreEventStore } from './event-store.js';
 import { ProxySession } from './proxy.js';
 import { SessionRelay, type RelayedRequest } from './relay.js';
 import type { UpstreamDeps } from './upstream.js';
+import { bearerChallenge } from './bearer.js';
 
 /** Who a session belongs to: the same session id with another subject's, client's or tenant's token is unknown. */
 interface Binding {
@@ -30,6 +32,7 @@ interface SessionRecord extends Binding {
 
 interface LiveSession {
   binding: Binding;
+  tenant: Tenant;
   proxy: ProxySession;
   transport: WebStandardStreamableHTTPServerTransport;
   lastUsed: number;
@@ -54,6 +57,10 @@ export interface SessionRegistryOptions {
   bus?: Bus;
   /** The interval of SSE keep-alive comments on idle streams, so that proxies do not cut them. */
   keepAliveMs?: number;
+  /** The groups of a user, for policy rules that name groups. */
+  groupsOf: (sub: string) => readonly string[];
+  /** The URL of a resource's protected resource metadata (RFC 9728), for scope challenges. */
+  resourceMetadataUrl: (resource: string) => string;
 }
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -130,9 +137,38 @@ export class SessionRegistry {
     if (session) {
       if (!sameBinding(session.binding, binding)) return sessionNotFound();
       this.#touch(sessionId, session);
-      return session.transport.handleRequest(c.req.raw, { authInfo });
+      const body = c.req.method === 'POST' ? await readMessage(c) : undefined;
+      if (body instanceof Response) return body;
+      return this.#serveHeld(session, c.req.raw, body, authInfo);
     }
     return this.#relayToOwner(c, sessionId, binding, authInfo);
+  }
+
+  /**
+   * Serves a request of a session this replica holds. Calls that policy would allow with more scopes are answered
+   * 403 insufficient_scope here, before the SDK transport, because the challenge is an HTTP answer.
+   */
+  async #serveHeld(session: LiveSession, request: Request, body: string | undefined, authInfo: AuthInfo): Promise<Response> {
+    if (body === undefined) return session.transport.handleRequest(request, { authInfo });
+    let parsedBody: unknown;
+    try {
+      parsedBody = JSON.parse(body);
+    } catch {
+      return rpcError(400, -32700, 'Parse error: the body is not valid JSON');
+    }
+    const missing = await session.proxy.missingScopes(parsedBody, authInfo);
+    if (missing.length > 0) return this.#insufficientScope(session.tenant, authInfo.scopes, missing);
+    return session.transport.handleRequest(request, { authInfo, parsedBody });
+  }
+
+  /** RFC 6750 §3.1 and MCP 2025-11-25 authorization (scope challenges): the scopes held plus the ones missing. */
+  #insufficientScope(tenant: Tenant, held: readonly string[], missing: readonly string[]): Response {
+    const scope = [...new Set([...held, ...missing])].join(' ');
+    const error = new OAuthError('insufficient_scope', `this request needs the scope ${missing.join(' ')}`);
+    return new Response(JSON.stringify({ error: error.code, error_description: error.description }), {
+      status: 403,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'www-authenticate': bearerChallenge(this.#o.resourceMetadataUrl(tenant.resource.resource), scope, error) },
+    });
   }
 
   /** A request for a session this replica does not hold: the owner named in the store serves it. */
@@ -141,15 +177,8 @@ export class SessionRegistry {
     const record = this.#remote.get(sessionId) ?? (await this.#o.store.get<SessionRecord>(recordKey(sessionId)));
     if (!record || record.owner === this.#relay.replica || !sameBinding(record, binding)) return sessionNotFound();
     this.#remember(sessionId, record);
-    let body: string | undefined;
-    if (c.req.method === 'POST') {
-      try {
-        body = await readBody(c, MAX_MESSAGE_BYTES);
-      } catch (error) {
-        if (error instanceof OAuthError && error.status === 413) return rpcError(413, -32000, 'the message is too large');
-        throw error;
-      }
-    }
+    const body = c.req.method === 'POST' ? await readMessage(c) : undefined;
+    if (body instanceof Response) return body;
     const headers = RELAYED_HEADERS.flatMap((name): [string, string][] => {
       const value = c.req.header(name);
       return value === undefined ? [] : [[name, value]];
@@ -170,7 +199,7 @@ export class SessionRegistry {
     if (!session || !sameBinding(session.binding, binding)) return sessionNotFound();
     this.#touch(request.sessionId, session);
     const raw = new Request(request.url, { method: request.method, headers: request.headers, ...(request.body !== undefined && { body: request.body }) });
-    return session.transport.handleRequest(raw, { authInfo: request.authInfo });
+    return this.#serveHeld(session, raw, request.body, request.authInfo);
   }
 
   #remember(sessionId: string, record: SessionRecord): void {
@@ -194,11 +223,12 @@ export class SessionRegistry {
 
   /** A POST without a session id must be an initialize request; it opens the session and its upstream sessions. */
   async #initialize(c: Context, tenant: Tenant, binding: Binding, authInfo: AuthInfo): Promise<Response> {
+    const text = await readMessage(c);
+    if (text instanceof Response) return text;
     let body: unknown;
     try {
-      body = JSON.parse(await readBody(c, MAX_MESSAGE_BYTES));
-    } catch (error) {
-      if (error instanceof OAuthError && error.status === 413) return rpcError(413, -32000, 'the message is too large');
+      body = JSON.parse(text);
+    } catch {
       return rpcError(400, -32700, 'Parse error: the body is not valid JSON');
     }
     const initialize = Array.isArray(body) ? undefined : body;
@@ -209,12 +239,13 @@ export class SessionRegistry {
     // Other replicas learn of the session from its record, so it is written before the client can learn the id.
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
-    const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, this.#o.logger);
+    const access = sessionAccess({ tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, logger: this.#o.logger });
+    const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, access, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
       onsessioninitialized: (id) => {
         const now = this.#o.now();
-        this.#sessions.set(id, { binding, proxy, transport, lastUsed: now, recorded: now });
+        this.#sessions.set(id, { binding, tenant, proxy, transport, lastUsed: now, recorded: now });
       },
       onsessionclosed: (id) => this.#close(id),
       eventStore: new StoreEventStore(this.#o.store),
@@ -255,6 +286,16 @@ export class SessionRegistry {
   async closeAll(): Promise<void> {
     await this.#relay?.stop();
     await Promise.all([...this.#sessions.keys()].map((id) => this.#close(id)));
+  }
+}
+
+/** The body of a POST, or the error response when it is too large. */
+async function readMessage(c: Context): Promise<string | Response> {
+  try {
+    return await readBody(c, MAX_MESSAGE_BYTES);
+  } catch (error) {
+    if (error instanceof OAuthError && error.status === 413) return rpcError(413, -32000, 'the message is too large');
+    throw error;
   }
 }
 

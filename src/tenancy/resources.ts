@@ -1,12 +1,14 @@
 import type { ProtectedResource, ResourceDirectory } from '../../oauth/types.js';
 import type { Config, TenantConfig } from '../config/schema.js';
+import { Policy } from '../policy/engine.js';
 
-/** A tenant as the gateway serves it: its configuration and its one MCP resource. */
+/** A tenant as the gateway serves it: its configuration, its one MCP resource and its compiled policy. */
 export interface Tenant {
   config: TenantConfig;
   resource: ProtectedResource;
   /** The request path of the tenant's MCP endpoint on this gateway (without the public base URL's path). */
   path: string;
+  policy: Policy;
 }
 
 /**
@@ -24,11 +26,21 @@ export class Tenants implements ResourceDirectory {
   readonly #default: Tenant;
 
   constructor(config: Config, publicUrl: string) {
+    // A client can step up to a scope the tenant defines; a service client only to the scopes configured for it.
+    const serviceScopes = new Map(config.clients.map((client) => [client.clientId, new Set(client.scopes)]));
     const tenants = config.tenants.map((tenant): Tenant => {
       const path = tenantPath(config, tenant.id);
+      const defined = new Set(tenant.scopes.map((scope) => scope.name));
+      const policy = new Policy(tenant.policy, {
+        mayObtain: (caller, scopes) => {
+          const service = serviceScopes.get(caller.clientId);
+          return scopes.every((scope) => (service ? service.has(scope) : defined.has(scope)));
+        },
+      });
       return {
         config: tenant,
         path,
+        policy,
         resource: {
           resource: publicUrl + path,
           tenant: tenant.id,

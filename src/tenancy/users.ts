@@ -24,6 +24,11 @@ export class LocalUsers implements UserDirectory {
     return user && { sub, name: user.name ?? user.username };
   }
 
+  /** The groups of a local user, which policy rules can name; none for anyone else. */
+  groupsOf(sub: string): readonly string[] {
+    return this.#userOf(sub)?.groups ?? [];
+  }
+
   async isMember(sub: string, tenant: string): Promise<boolean> {
     return this.#userOf(sub)?.tenants.includes(tenant) ?? false;
   }

@@ -51,7 +51,8 @@ describe('schema', () => {
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8787 });
     expect(config.store).toEqual({ type: 'memory' });
     expect(config.defaultTenant).toBe('default');
-    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [], upstreams: [] });
+    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [], upstreams: [], policy: { default: 'allow', rules: [] } });
+    expect(config.mcp).toEqual({ sessionIdleTimeout: 1800, maxSessions: 10_000, keepAliveMs: 15_000 });
     expect(config.tokens.accessTokenTtl).toBe(900);
     expect(config.clientMetadataDocuments.allowLoopback).toBe(false);
   });
@@ -70,6 +71,17 @@ describe('schema', () => {
     [{ users: [{ username: 'a', passwordHash: HASH, tenants: ['nope'] }] }, 'users.0.tenants.0: no tenant has the id "nope"'],
     [{ clients: [{ clientId: 'agent', clientSecret: 'short', tenant: 'default' }] }, 'clients.0.clientSecret: must be at least 32 characters (use ${ENV_VAR} to keep it out of the file)'],
     [{ tenants: [{ id: 'default', allowedOrigins: ['https://app.example.com/'] }] }, 'tenants.0.allowedOrigins.0: must be an origin such as https://app.example.com'],
+    // A policy is checked whole when loaded, every problem named by its path; nothing of it is applied half.
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'deny', when: 'args.x ==' }] } }] }, 'tenants.0.policy.rules.0.when: invalid CEL expression: Unexpected token: EOF'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'deny', when: 'secret == 1' }] } }] }, 'tenants.0.policy.rules.0.when: invalid CEL expression: Unknown variable: secret'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'deny', when: 'args.n + 1' }] } }] }, 'tenants.0.policy.rules.0.when: invalid CEL expression: must be a boolean expression, not int'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'deny', scopes: ['mcp'] }] } }] }, 'tenants.0.policy.rules.0.scopes: only allow rules require scopes'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'allow', scopes: ['files:write'] }] } }] }, 'tenants.0.policy.rules.0.scopes.0: the tenant defines no scope "files:write"'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'allow', upstreams: ['nope'] }] } }] }, 'tenants.0.policy.rules.0.upstreams.0: no upstream "nope" in this tenant'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'allow' }, { id: 'r', effect: 'deny' }] } }] }, 'tenants.0.policy.rules.1.id: duplicate rule id "r"'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'block' }] } }] }, 'tenants.0.policy.rules.0.effect: Invalid option: expected one of "allow"|"deny"'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'deny', tool: ['x'] }] } }] }, 'tenants.0.policy.rules.0: unknown key tool'],
+    [{ tenants: [{ id: 'default', policy: { rules: [{ id: 'r', effect: 'deny', prompts: ['p'], annotations: { readOnlyHint: true } }] } }] }, 'tenants.0.policy.rules.0.annotations: annotations belong to tools; add tools or remove prompts/resources'],
   ])('refuses %j', (override, message) => {
     expect(issuesOf(() => parseConfig({ ...minimal, ...override }))).toContain(message);
   });

@@ -1,0 +1,38 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Logger } from '../../oauth/types.js';
+import type { Caller, Decision, Target } from '../policy/engine.js';
+import type { Tenant } from '../tenancy/resources.js';
+
+/** The policy gate of one MCP session: decisions about its caller, whose scopes can grow within the session (step-up). */
+export interface Access {
+  /** A decision for a call (with arguments) or for listing (without). */
+  decide(authInfo: AuthInfo | undefined, target: Target, args?: Record<string, unknown>): Decision;
+}
+
+export interface AccessOptions {
+  tenant: Tenant;
+  sub: string;
+  clientId: string;
+  /** The groups of a user, for rules that name groups. */
+  groupsOf: (sub: string) => readonly string[];
+  logger: Logger;
+}
+
+/**
+ * The policy gate of the pipeline in ../shared/DESIGN.md for one session. Scopes come from the token of each request,
+ * since a client that stepped up continues its session with the new token; subject and client are the session's.
+ * Refusals are logged with the rule and reason that made them (the audit trail will carry them too).
+ */
+export function sessionAccess(options: AccessOptions): Access {
+  const groups = options.groupsOf(options.sub);
+  return {
+    decide(authInfo, target, args) {
+      const caller: Caller = { sub: options.sub, groups, clientId: options.clientId, scopes: authInfo?.scopes ?? [] };
+      const decision = options.tenant.policy.decide(caller, target, args);
+      if (decision.effect !== 'allow' && args !== undefined) {
+        options.logger.info({ tenant: options.tenant.config.id, sub: caller.sub, client: caller.clientId, target, decision }, 'policy refused a request');
+      }
+      return decision;
+    },
+  };
+}
