@@ -121,7 +121,7 @@ export class Policy {
     }
     if (stepUp) {
       const { rule, missing } = stepUp;
-      return { effect: 'step-up', rule: rule.config.id, missingScopes: missing, reason: `rule ${rule.config.id} allows it with the scopes ${missing.join(' ')}` };
+      return { effect: 'step-up', rule: rule.config.id, missingScopes: missing, reason: rule.config.description ?? `rule ${rule.config.id} allows it with the scopes ${missing.join(' ')}` };
     }
     if (unobtainable) {
       return { effect: 'deny', rule: unobtainable.config.id, reason: `rule ${unobtainable.config.id} requires scopes this client cannot obtain` };

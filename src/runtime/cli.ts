@@ -8,6 +8,7 @@ import { embeddedDefaultConfig } from '../config/default.js';
 import { ConfigError, parseConfig, parseConfigText } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { settleUrls } from '../config/settle.js';
+import { POLICY_USAGE, policyTest, UsageError } from './policy-cli.js';
 import { startGateway } from './serve.js';
 
 const USAGE = `Usage:
@@ -15,7 +16,7 @@ const USAGE = `Usage:
   portcullis check-config FILE         validate a configuration file and exit
   portcullis hash-password             read a password on stdin, print its hash for users[].passwordHash
   portcullis demo-upstream             serve the demo MCP server on stdio (an upstream for trying stdio)
-`;
+${POLICY_USAGE.replace('Usage:\n', '')}`;
 
 async function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Promise<{ config: Config; source: string; embedded: boolean }> {
   if (file === undefined) return { config: parseConfig(await embeddedDefaultConfig(), 'the embedded default'), source: 'the embedded default', embedded: true };
@@ -46,6 +47,23 @@ async function readAll(input: AsyncIterable<unknown>): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+async function policy(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  const file = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { config: { type: 'string' } } }).values.config;
+  if (argv[0] !== 'test' || typeof file !== 'string') {
+    io.stderr.write(POLICY_USAGE);
+    return 2;
+  }
+  const { config } = await loadConfig(file, env);
+  try {
+    io.stdout.write(policyTest(argv.slice(1), config));
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
+    io.stderr.write(`policy test: ${error.message}\n${POLICY_USAGE}`);
+    return 2;
+  }
+}
+
 export interface CliIo {
   stdin: AsyncIterable<unknown>;
   stdout: { write(text: string): unknown };
@@ -66,6 +84,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
 }
 
 async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number | undefined> {
+  if (argv[0] === 'policy') return policy(argv.slice(1), env, io);
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const [command = 'start', ...rest] = positionals;
   if (values.help) {

@@ -19,6 +19,21 @@ export function tenantPath(config: Pick<Config, 'defaultTenant'>, tenantId: stri
   return tenantId === config.defaultTenant ? '/mcp' : `/t/${tenantId}/mcp`;
 }
 
+/**
+ * A tenant's policy, compiled once. A client can step up to any scope the tenant defines; a service client
+ * (client credentials) only to the scopes configured for it.
+ */
+export function compilePolicy(config: Pick<Config, 'clients'>, tenant: TenantConfig): Policy {
+  const serviceScopes = new Map(config.clients.map((client) => [client.clientId, new Set(client.scopes)]));
+  const defined = new Set(tenant.scopes.map((scope) => scope.name));
+  return new Policy(tenant.policy, {
+    mayObtain: (caller, scopes) => {
+      const service = serviceScopes.get(caller.clientId);
+      return scopes.every((scope) => (service ? service.has(scope) : defined.has(scope)));
+    },
+  });
+}
+
 /** The tenants of a configuration, indexed by id and by resource URL. */
 export class Tenants implements ResourceDirectory {
   readonly #byId: ReadonlyMap<string, Tenant>;
@@ -26,21 +41,12 @@ export class Tenants implements ResourceDirectory {
   readonly #default: Tenant;
 
   constructor(config: Config, publicUrl: string) {
-    // A client can step up to a scope the tenant defines; a service client only to the scopes configured for it.
-    const serviceScopes = new Map(config.clients.map((client) => [client.clientId, new Set(client.scopes)]));
     const tenants = config.tenants.map((tenant): Tenant => {
       const path = tenantPath(config, tenant.id);
-      const defined = new Set(tenant.scopes.map((scope) => scope.name));
-      const policy = new Policy(tenant.policy, {
-        mayObtain: (caller, scopes) => {
-          const service = serviceScopes.get(caller.clientId);
-          return scopes.every((scope) => (service ? service.has(scope) : defined.has(scope)));
-        },
-      });
       return {
         config: tenant,
         path,
-        policy,
+        policy: compilePolicy(config, tenant),
         resource: {
           resource: publicUrl + path,
           tenant: tenant.id,

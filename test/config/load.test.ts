@@ -115,7 +115,7 @@ test('examples/portcullis.yaml is a valid configuration', async () => {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(new URL('../../examples/portcullis.yaml', import.meta.url), 'utf8');
   const config = settleUrls(
-    parseConfigText(text, { PORTCULLIS_ENCRYPTION_KEY: 'e'.repeat(43), AGENT_SECRET: 'a'.repeat(43), ALICE_PASSWORD_HASH: HASH }, 'examples/portcullis.yaml'),
+    parseConfigText(text, { PORTCULLIS_ENCRYPTION_KEY: 'e'.repeat(43), AGENT_SECRET: 'a'.repeat(43), ALICE_PASSWORD_HASH: HASH, TICKETS_TOKEN: 't'.repeat(20) }, 'examples/portcullis.yaml'),
     'examples/portcullis.yaml',
   );
   expect(config.issuer).toBe('https://gateway.example.com');

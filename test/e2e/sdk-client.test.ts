@@ -1,87 +1,17 @@
-import { auth, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizeInBrowser, launchBrowser } from '../helpers/browser.js';
+import { BrowserOAuthProvider, launchBrowser, REDIRECT_URL } from '../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 // Test 1 of the issue: the official MCP SDK client (1.32) against a real gateway, with a real browser for the
 // user's part. Everything the SDK does on the wire goes through `recordingFetch`, so the test sees the discovery
 // order the SDK actually follows.
-
-/** A loopback redirect URI as a desktop client would register one; nothing listens, the browser's visit is intercepted. */
-const REDIRECT_URL = 'http://127.0.0.1:33418/callback';
-
-/**
- * The application side of the SDK's OAuth flow, kept in memory: client registration, tokens and PKCE verifier.
- * `redirectToAuthorization` hands the URL to Chromium, which signs in as demo/demo and consents, and keeps the URL
- * the browser was sent back to.
- */
-class BrowserOAuthProvider implements OAuthClientProvider {
-  readonly authorizationUrls: URL[] = [];
-  readonly callbacks: URL[] = [];
-  readonly states: string[] = [];
-  #clientInformation: OAuthClientInformationMixed | undefined;
-  #tokens: OAuthTokens | undefined;
-  #codeVerifier: string | undefined;
-
-  constructor(private readonly browser: Browser) {}
-
-  get redirectUrl(): string {
-    return REDIRECT_URL;
-  }
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'Portcullis SDK e2e client',
-      redirect_uris: [REDIRECT_URL],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-
-  state(): string {
-    const state = crypto.randomUUID();
-    this.states.push(state);
-    return state;
-  }
-
-  clientInformation(): OAuthClientInformationMixed | undefined {
-    return this.#clientInformation;
-  }
-
-  saveClientInformation(clientInformation: OAuthClientInformationMixed): void {
-    this.#clientInformation = clientInformation;
-  }
-
-  tokens(): OAuthTokens | undefined {
-    return this.#tokens;
-  }
-
-  saveTokens(tokens: OAuthTokens): void {
-    this.#tokens = tokens;
-  }
-
-  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
-    this.authorizationUrls.push(authorizationUrl);
-    this.callbacks.push(new URL(await authorizeInBrowser(this.browser, authorizationUrl.href)));
-  }
-
-  saveCodeVerifier(codeVerifier: string): void {
-    this.#codeVerifier = codeVerifier;
-  }
-
-  codeVerifier(): string {
-    if (this.#codeVerifier === undefined) throw new Error('no code verifier saved');
-    return this.#codeVerifier;
-  }
-}
 
 interface Exchange {
   method: string;

@@ -1,3 +1,5 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, headless, with the flags this sandbox needs (no network beyond loopback). */
@@ -57,4 +59,77 @@ function waitForRedirectAway(page: Page, origin: string, follow = false): Promis
       if (request.isNavigationRequest() && request.frame() === page.mainFrame() && new URL(request.url()).origin !== origin) resolve(request.url());
     });
   });
+}
+
+/** A loopback redirect URI as a desktop client would register one; nothing listens, the browser's visit is intercepted. */
+export const REDIRECT_URL = 'http://127.0.0.1:33418/callback';
+
+/**
+ * The application side of the SDK's OAuth flow, kept in memory: client registration, tokens and PKCE verifier.
+ * `redirectToAuthorization` hands the URL to Chromium, which signs in as demo/demo and consents, and keeps the URL
+ * the browser was sent back to.
+ */
+export class BrowserOAuthProvider implements OAuthClientProvider {
+  readonly authorizationUrls: URL[] = [];
+  readonly callbacks: URL[] = [];
+  readonly states: string[] = [];
+  #clientInformation: OAuthClientInformationMixed | undefined;
+  #tokens: OAuthTokens | undefined;
+  #codeVerifier: string | undefined;
+
+  /** `grantTypes` are the ones the client registers (RFC 7591); without refresh_token it never holds a refresh token. */
+  constructor(
+    private readonly browser: Browser,
+    private readonly grantTypes: string[] = ['authorization_code', 'refresh_token'],
+  ) {}
+
+  get redirectUrl(): string {
+    return REDIRECT_URL;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'Portcullis SDK e2e client',
+      redirect_uris: [REDIRECT_URL],
+      grant_types: this.grantTypes,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  state(): string {
+    const state = crypto.randomUUID();
+    this.states.push(state);
+    return state;
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    return this.#clientInformation;
+  }
+
+  saveClientInformation(clientInformation: OAuthClientInformationMixed): void {
+    this.#clientInformation = clientInformation;
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return this.#tokens;
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    this.#tokens = tokens;
+  }
+
+  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    this.authorizationUrls.push(authorizationUrl);
+    this.callbacks.push(new URL(await authorizeInBrowser(this.browser, authorizationUrl.href)));
+  }
+
+  saveCodeVerifier(codeVerifier: string): void {
+    this.#codeVerifier = codeVerifier;
+  }
+
+  codeVerifier(): string {
+    if (this.#codeVerifier === undefined) throw new Error('no code verifier saved');
+    return this.#codeVerifier;
+  }
 }

@@ -17,7 +17,9 @@ function policy(config: unknown): Policy {
   return new Policy(policySchema.parse(config) as PolicyConfig, { mayObtain: (_caller, scopes) => scopes.every((scope) => scope === 'notes:write') });
 }
 
-type Case = [string, unknown, Caller, Target, Record<string, unknown> | undefined, Partial<Decision>];
+/** The expected decision, in part; `rule: undefined` means the default decided. */
+type Expected = { effect: Decision['effect']; rule?: string | undefined; missingScopes?: string[] };
+type Case = [string, unknown, Caller, Target, Record<string, unknown> | undefined, Expected];
 
 const cases: Case[] = [
   ['no rules: the default allows', {}, alice, echo, {}, { effect: 'allow', rule: undefined }],

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyPassword } from '../../oauth/password.js';
 import { runCli } from '../../src/runtime/cli.js';
-import { spawnGateway } from '../helpers/gateway.js';
+import { demoPasswordHash, spawnGateway } from '../helpers/gateway.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -90,4 +90,77 @@ test('the tests run on the Node that runs npm, not on the node@22 dev dependency
   // The node@22 package puts a `node` first on PATH inside npm scripts; the gateway must be tested on the machine's Node.
   expect(process.execPath).not.toContain('node_modules');
   if (process.env.npm_node_execpath) expect(process.execPath).toBe(process.env.npm_node_execpath);
+});
+
+describe('portcullis policy test', () => {
+  const example = 'examples/portcullis.yaml';
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = { PORTCULLIS_ENCRYPTION_KEY: 'e'.repeat(43), AGENT_SECRET: 'a'.repeat(43), ALICE_PASSWORD_HASH: await demoPasswordHash(), TICKETS_TOKEN: 't'.repeat(20) };
+  });
+  const claude = 'https://claude.ai/oauth/mcp-oauth-client-metadata';
+  const base = ['policy', 'test', '--config', example, '--tenant', 'default', '--user', 'local:alice'];
+
+  test.each([
+    [
+      'a read-only tool: allowed by the rule for read-only tools',
+      ['--client', claude, '--upstream', 'demo', '--tool', 'echo', '--annotations', '{"readOnlyHint":true}', '--args', '{"text":"hi"}'],
+      'allow\nrule: read-only\nreason: Tools that only read are open to every member\n',
+    ],
+    [
+      'a tool that changes things, without tools:write: step-up',
+      ['--client', claude, '--upstream', 'demo', '--tool', 'note_write', '--annotations', '{"destructiveHint":true}', '--args', '{}'],
+      'step-up (needs tools:write)\nrule: changes-need-scope\nreason: Tools that change things need tools:write; clients without it are asked to step up\n',
+    ],
+    [
+      'the same with the scope: allowed',
+      ['--client', claude, '--scopes', 'mcp tools:write', '--upstream', 'demo', '--tool', 'note_write', '--annotations', '{"destructiveHint":true}', '--args', '{}'],
+      'allow\nrule: changes-need-scope\nreason: Tools that change things need tools:write; clients without it are asked to step up\n',
+    ],
+    [
+      'an unattended agent and a destructive tool: denied, whatever its scopes',
+      ['--client', 'nightly-report-agent', '--scopes', 'mcp tools:write', '--upstream', 'demo', '--tool', 'note_write', '--annotations', '{"destructiveHint":true}', '--args', '{}'],
+      'deny\nrule: no-destructive-agents\nreason: Unattended agents never run destructive tools\n',
+    ],
+    [
+      'a large refund by someone outside finance: denied by the condition on its arguments',
+      ['--client', claude, '--scopes', 'mcp tools:write', '--upstream', 'tickets', '--tool', 'refund', '--args', '{"amount":250}'],
+      'deny\nrule: large-refunds\nreason: Refunds above 100 need someone from finance\n',
+    ],
+    [
+      'the same refund by finance (groups given on the command line): allowed',
+      ['--client', claude, '--scopes', 'mcp tools:write', '--groups', 'finance', '--upstream', 'tickets', '--tool', 'refund', '--args', '{"amount":250}'],
+      'allow\nrule: changes-need-scope\nreason: Tools that change things need tools:write; clients without it are asked to step up\n',
+    ],
+    [
+      'listing the refund tool (no arguments): visible, behind step-up',
+      ['--client', claude, '--upstream', 'tickets', '--tool', 'refund'],
+      'step-up (needs tools:write)\nrule: changes-need-scope\nreason: Tools that change things need tools:write; clients without it are asked to step up\nas a listing: conditions on arguments are not evaluated\n',
+    ],
+    [
+      'a prompt no rule allows: the default denies',
+      ['--client', claude, '--upstream', 'demo', '--prompt', 'summarize_notes', '--args', '{}'],
+      'deny\nrule: (the default)\nreason: no rule matches; the default is deny\n',
+    ],
+  ])('%s', async (_name, args, expected) => {
+    expect(await run([...base, ...args], { env })).toEqual({ code: 0, stdout: expected, stderr: '' });
+  });
+
+  test.each([
+    [['--client', claude, '--upstream', 'demo'], 'give exactly one of --tool, --prompt, --resource'],
+    [['--client', claude, '--tool', 'echo'], '--upstream is required: the tenant has 2 upstreams'],
+    [['--tool', 'echo', '--upstream', 'demo'], '--user and --client are required'],
+    [['--client', claude, '--upstream', 'demo', '--tool', 'echo', '--args', '[1]'], '--args must be a JSON object'],
+    [['--client', claude, '--upstream', 'demo', '--tool', 'echo', '--colour', 'red'], "Unknown option '--colour'"],
+  ])('refuses %j with the usage', async (args, message) => {
+    const result = await run([...base, ...args], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('portcullis policy test --config FILE');
+  });
+
+  test('names an unknown tenant', async () => {
+    const result = await run(['policy', 'test', '--config', example, '--tenant', 'nope', '--user', 'local:alice', '--client', 'c', '--tool', 'echo'], { env });
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('no tenant "nope" in the configuration') });
+  });
 });
