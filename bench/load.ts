@@ -11,7 +11,12 @@ export interface Measurement {
   firstFailure?: string;
   /** CPU time (user + system, every thread) the measured process spent per completed operation, in µs. */
   cpuMicrosPerOp?: number;
+  /** The same for each process named in {@link MeasureOptions.otherCpu}. */
+  otherCpuMicrosPerOp?: Record<string, number>;
 }
+
+/** Reads the CPU time of one process: `process.cpuUsage()` of this or a child process, or `/proc` for another. */
+export type CpuProbe = () => Promise<NodeJS.CpuUsage>;
 
 export interface MeasureOptions {
   /** Operations kept in flight (a closed loop: each worker starts the next when the last one ends). */
@@ -22,7 +27,16 @@ export interface MeasureOptions {
    * Reads the CPU time of the process doing the work (the server's, not the load generator's), sampled when the
    * window opens and closes. CPU per operation is steadier than throughput on a machine shared with other work.
    */
-  cpuUsage?: () => Promise<NodeJS.CpuUsage>;
+  cpuUsage?: CpuProbe;
+  /** More processes whose CPU per operation is reported, by name (an upstream, a proxy, the load generator). */
+  otherCpu?: Readonly<Record<string, CpuProbe>>;
+}
+
+/** An open loop: operations start at a fixed rate whether or not earlier ones have ended. */
+export interface RateOptions extends Omit<MeasureOptions, 'concurrency'> {
+  ratePerSecond: number;
+  /** An operation due while this many are in flight is not started and counts as a failure (the target fell behind). */
+  maxInFlight: number;
 }
 
 /**
@@ -31,54 +45,110 @@ export interface MeasureOptions {
  * and the string says why.
  */
 export async function measure(operation: () => Promise<string | undefined>, options: MeasureOptions): Promise<Measurement> {
+  const window = openWindow(options);
+  async function worker(): Promise<void> {
+    while (performance.now() < window.end) {
+      const began = performance.now();
+      const failure = await attempt(operation);
+      const ended = performance.now();
+      if (ended >= window.start && ended <= window.end) window.record(ended - began, failure);
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
+  return window.close();
+}
+
+/**
+ * Starts `operation` at `ratePerSecond`, evenly spaced, for a warm-up and then a measured window. Counted are the
+ * operations *due* inside the window, each with its latency from the moment it was due, so a target (or a load
+ * generator) that falls behind shows it in the latency instead of quietly sending less (no coordinated omission).
+ * Operations still running when the window closes are awaited and counted; CPU per operation divides the CPU time
+ * of the window by the operations due in it.
+ */
+export async function measureRate(operation: () => Promise<string | undefined>, options: RateOptions): Promise<Measurement> {
+  const window = openWindow(options);
+  const intervalMs = 1000 / options.ratePerSecond;
+  const running = new Set<Promise<void>>();
+  for (let n = 0; ; n++) {
+    const due = window.opened + n * intervalMs;
+    if (due >= window.end) break;
+    // Timers have millisecond granularity; an operation sent up to 1 ms early is timed from when it was sent.
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, Math.floor(wait)));
+    const counted = due >= window.start;
+    if (running.size >= options.maxInFlight) {
+      if (counted) window.record(0, `fell behind: ${options.maxInFlight} operations in flight`);
+      continue;
+    }
+    const from = Math.max(due, performance.now());
+    const run: Promise<void> = attempt(operation).then((failure) => {
+      running.delete(run);
+      if (counted) window.record(performance.now() - from, failure);
+    });
+    running.add(run);
+  }
+  await Promise.all(running);
+  return window.close();
+}
+
+async function attempt(operation: () => Promise<string | undefined>): Promise<string | undefined> {
+  try {
+    return await operation();
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * The bookkeeping both loops share: the window's bounds, the latencies and failures recorded in it, and the CPU
+ * time of each probed process sampled when the window opens and closes.
+ */
+function openWindow(options: Omit<MeasureOptions, 'concurrency'>) {
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
-  const start = performance.now();
-  const windowStart = start + options.warmupMs;
-  const windowEnd = windowStart + options.durationMs;
-  const sample = (atMs: number) =>
-    options.cpuUsage === undefined
-      ? Promise.resolve(undefined)
-      : new Promise<NodeJS.CpuUsage>((resolve, reject) => setTimeout(() => options.cpuUsage!().then(resolve, reject), atMs));
+  const opened = performance.now();
+  const start = opened + options.warmupMs;
+  const end = start + options.durationMs;
+  const others = Object.entries(options.otherCpu ?? {});
+  const sampleAll = async () => ({
+    main: await options.cpuUsage?.(),
+    others: await Promise.all(others.map(([, probe]) => probe())),
+  });
+  const sample = (atMs: number) => new Promise<Awaited<ReturnType<typeof sampleAll>>>((resolve, reject) => setTimeout(() => sampleAll().then(resolve, reject), atMs));
   const cpuAtStart = sample(options.warmupMs);
   const cpuAtEnd = sample(options.warmupMs + options.durationMs);
-
-  async function worker(): Promise<void> {
-    while (performance.now() < windowEnd) {
-      const began = performance.now();
-      let failure: string | undefined;
-      try {
-        failure = await operation();
-      } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
-      }
-      const ended = performance.now();
-      if (ended < windowStart || ended > windowEnd) continue;
+  return {
+    opened,
+    start,
+    end,
+    record(latencyMs: number, failure: string | undefined): void {
       if (failure === undefined) {
-        latencies.push(ended - began);
+        latencies.push(latencyMs);
       } else {
         failures++;
         firstFailure ??= failure;
       }
-    }
-  }
-  await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
-  const [cpuStart, cpuEnd] = await Promise.all([cpuAtStart, cpuAtEnd]);
-
-  latencies.sort((a, b) => a - b);
-  const seconds = options.durationMs / 1000;
-  return {
-    completed: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    failures,
-    ...(firstFailure !== undefined && { firstFailure }),
-    ...(cpuStart !== undefined &&
-      cpuEnd !== undefined &&
-      latencies.length > 0 && { cpuMicrosPerOp: (cpuEnd.user + cpuEnd.system - cpuStart.user - cpuStart.system) / latencies.length }),
+    },
+    async close(): Promise<Measurement> {
+      const [cpuStart, cpuEnd] = await Promise.all([cpuAtStart, cpuAtEnd]);
+      const operations = latencies.length;
+      const perOp = (before: NodeJS.CpuUsage, after: NodeJS.CpuUsage) => (after.user + after.system - before.user - before.system) / operations;
+      latencies.sort((a, b) => a - b);
+      const seconds = options.durationMs / 1000;
+      return {
+        completed: latencies.length,
+        seconds,
+        perSecond: latencies.length / seconds,
+        p50Ms: percentile(latencies, 0.5),
+        p99Ms: percentile(latencies, 0.99),
+        failures,
+        ...(firstFailure !== undefined && { firstFailure }),
+        ...(cpuStart.main !== undefined && cpuEnd.main !== undefined && operations > 0 && { cpuMicrosPerOp: perOp(cpuStart.main, cpuEnd.main) }),
+        ...(others.length > 0 &&
+          operations > 0 && { otherCpuMicrosPerOp: Object.fromEntries(others.map(([name], i) => [name, perOp(cpuStart.others[i]!, cpuEnd.others[i]!)])) }),
+      };
+    },
   };
 }
 

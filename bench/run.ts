@@ -1,10 +1,6 @@
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { loadavg } from 'node:os';
+import type { Redis } from 'ioredis';
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { randomToken, secretsEqual } from '../oauth/crypto.js';
@@ -13,7 +9,8 @@ import { settleUrls } from '../src/config/settle.js';
 import { NO_UPSTREAM } from '../src/mcp/endpoint.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { HttpClient, measure, type HttpResponse, type MeasureOptions, type Measurement } from './load.js';
-import { benchConfig, startTarget, type Target, type TargetKind, type TargetOptions } from './targets.js';
+import { describeMachine, redisAdmin, removeBenchKeys } from './machine.js';
+import { benchConfig, launchTarget, tokenRequest, type Target, type TargetKind, type TargetOptions } from './targets.js';
 
 // Token issuance and bearer verification through the gateway's HTTP endpoints (memory and Redis stores), next to
 // the same JOSE work done by jose alone. Command, figures and a reading of them: bench/RESULTS.md.
@@ -63,9 +60,7 @@ function record(figure: string, where: string, inFlight: number, result: Measure
 
 // ---- requests, the same for every target ------------------------------------------------------------------
 
-const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
-const tokenHeaders = { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
-const tokenBody = (origin: string) => new URLSearchParams({ grant_type: 'client_credentials', resource: `${origin}/mcp`, scope: 'mcp' }).toString();
+const { headers: tokenHeaders, body: tokenBody } = tokenRequest(options);
 const mcpHeaders = (token: string) => ({
   Authorization: `Bearer ${token}`,
   'Content-Type': 'application/json',
@@ -98,33 +93,8 @@ async function tokenPool(issue: () => Promise<HttpResponse>): Promise<string[]> 
 // ---- targets ----------------------------------------------------------------------------------------------
 
 /** Starts a target in a child process (its own event loop), or in this process with BENCH_IN_PROCESS=1. */
-async function launch(kind: TargetKind): Promise<Target> {
-  if (inProcess) return startTarget(kind, options);
-  const child = fork(fileURLToPath(new URL('./child.js', import.meta.url)), [kind], {
-    env: { ...process.env, BENCH_TARGET: JSON.stringify(options) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the ${kind} target exited with code ${code} before listening`)));
-    child.once('error', reject);
-  });
-  return {
-    url,
-    cpuUsage: () =>
-      new Promise((resolve) => {
-        child.once('message', (message) => resolve((message as { cpu: NodeJS.CpuUsage }).cpu));
-        child.send('cpu');
-      }),
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.send('close');
-      const timer = setTimeout(() => child.kill(), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+function launch(kind: TargetKind): Promise<Target> {
+  return launchTarget(kind, options, { inProcess });
 }
 
 const FLOORS = {
@@ -225,37 +195,9 @@ async function benchJose(): Promise<void> {
 
 // ---- run ---------------------------------------------------------------------------------------------------
 
-async function redisAdmin(): Promise<Redis> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  await redis.connect();
-  return redis;
-}
-
-async function removeBenchKeys(redis: Redis): Promise<number> {
-  let removed = 0;
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${options.redisKeyPrefix}*`, 'COUNT', 1000);
-    cursor = nextCursor;
-    if (keys.length > 0) removed += await redis.del(...keys);
-  } while (cursor !== '0');
-  return removed;
-}
-
 async function hardware(redis: Redis): Promise<string[]> {
-  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-  const version = async (name: string) => {
-    // Compiled to bench/.build/bench/run.js, three levels below the package root.
-    const json = JSON.parse(await readFile(new URL(`../../../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string };
-    return `${name} ${json.version}`;
-  };
   return [
-    `date: ${new Date().toISOString()}`,
-    `cpu: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} logical cores (nproc)`,
-    `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `node: ${process.version}; redis: ${redisVersion}`,
-    `packages: ${(await Promise.all(['jose', 'hono', '@hono/node-server', 'ioredis'].map(version))).join(', ')}`,
+    ...(await describeMachine(redis, ['jose', 'hono', '@hono/node-server', 'ioredis'])),
     `settings: ${concurrency} in flight, ${warmupSeconds} s warm-up + ${seconds} s measured per figure, ` +
       `server ${inProcess ? 'in the load generator process' : 'in a child process'}, keep-alive HTTP/1.1 over loopback`,
   ];
@@ -271,7 +213,7 @@ function table(): string[] {
 }
 
 const loadAtStart = loadavg()[0]!.toFixed(2);
-const redis = await redisAdmin();
+const redis = await redisAdmin(redisUrl);
 try {
   const header = await hardware(redis);
   console.error(header.join('\n'));
@@ -284,7 +226,7 @@ try {
   console.log([...header.map((line) => `- ${line}`), '', ...table()].join('\n'));
   if (rows.some((row) => row.result.failures > 0 || row.result.completed === 0)) process.exitCode = 1;
 } finally {
-  const removed = await removeBenchKeys(redis);
+  const removed = await removeBenchKeys(redis, options.redisKeyPrefix);
   console.error(`removed ${removed} Redis keys under ${options.redisKeyPrefix}`);
   await redis.quit();
 }

@@ -1,12 +1,15 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { readBody } from '../oauth/http.js';
 import { parseConfig } from '../src/config/load.js';
-import type { Config } from '../src/config/schema.js';
+import type { Config, ConfigInput } from '../src/config/schema.js';
 import { startGateway } from '../src/runtime/serve.js';
 
 /**
@@ -24,20 +27,30 @@ export interface TargetOptions {
   encryptionKey: string;
   redisUrl: string;
   redisKeyPrefix: string;
+  /** The MCP server the tenant fronts; without one, /mcp answers every verified request with "no upstream". */
+  upstream?: BenchUpstream;
 }
+
+/** One entry of `tenants[].upstreams` in the configuration file. */
+export type BenchUpstream = NonNullable<ConfigInput['tenants'][number]['upstreams']>[number];
 
 export interface Target {
   /** The origin the target listens on, e.g. http://127.0.0.1:40123. */
   url: string;
+  /** The process the target runs in (this one in-process), whose children are its stdio upstreams. */
+  pid: number;
   /** The CPU time of the process the target runs in. */
   cpuUsage(): Promise<NodeJS.CpuUsage>;
   close(): Promise<void>;
 }
 
-/** The gateway configuration of the benchmark: one tenant and one service client allowed client_credentials. */
+/**
+ * The gateway configuration of the benchmark: one tenant, fronting `options.upstream` when given, and one service
+ * client allowed client_credentials.
+ */
 export function benchConfig(store: 'memory' | 'redis', options: TargetOptions): Config {
   return parseConfig({
-    tenants: [{ id: 'default', name: 'Bench tenant' }],
+    tenants: [{ id: 'default', name: 'Bench tenant', ...(options.upstream !== undefined && { upstreams: [options.upstream] }) }],
     clients: [{ clientId: options.clientId, clientSecret: options.clientSecret, tenant: 'default' }],
     server: { host: '127.0.0.1', port: 0 },
     ...(store === 'redis' ? { store: { type: 'redis', url: options.redisUrl, keyPrefix: options.redisKeyPrefix }, encryptionKey: options.encryptionKey } : { store: { type: 'memory' } }),
@@ -49,7 +62,55 @@ export function benchConfig(store: 'memory' | 'redis', options: TargetOptions): 
 export async function startTarget(kind: TargetKind, options: TargetOptions): Promise<Target> {
   if (kind === 'floor' || kind === 'floor-stream' || kind === 'floor-stream-cors') return startFloor(kind);
   const gateway = await startGateway({ config: benchConfig(kind, options), source: 'bench', logger: pino({ level: 'silent' }) });
-  return { url: gateway.listenUrl, cpuUsage: async () => process.cpuUsage(), close: () => gateway.close() };
+  return { url: gateway.listenUrl, pid: process.pid, cpuUsage: async () => process.cpuUsage(), close: () => gateway.close() };
+}
+
+/**
+ * Starts a target in a child process (bench/child.ts), so the server has an event loop and a CPU clock of its own
+ * and the load generator in this process does not share them; or, with `inProcess`, in this process.
+ * `execArgv` goes to the child's Node, e.g. `--cpu-prof`.
+ */
+export async function launchTarget(kind: TargetKind, options: TargetOptions, { inProcess = false, execArgv = [] as string[] } = {}): Promise<Target> {
+  if (inProcess) return startTarget(kind, options);
+  const child = fork(fileURLToPath(new URL('./child.js', import.meta.url)), [kind], {
+    env: { ...process.env, BENCH_TARGET: JSON.stringify(options) },
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the ${kind} target exited with code ${code} before listening`)));
+    child.once('error', reject);
+  });
+  return {
+    url,
+    pid: child.pid!,
+    cpuUsage: () =>
+      new Promise((resolve) => {
+        child.once('message', (message) => resolve((message as { cpu: NodeJS.CpuUsage }).cpu));
+        child.send('cpu');
+      }),
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send('close');
+      const timer = setTimeout(() => child.kill(), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * The `client_credentials` token request of the benchmark's service client (RFC 6749 §4.4, client_secret_basic):
+ * its headers, and its body for the resource `<origin>/mcp` with the scope `mcp`.
+ */
+export function tokenRequest(options: TargetOptions): { headers: Record<string, string>; body: (origin: string) => string } {
+  const basic = Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64');
+  return {
+    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: (origin) => new URLSearchParams({ grant_type: 'client_credentials', resource: `${origin}/mcp`, scope: 'mcp' }).toString(),
+  };
 }
 
 /**
@@ -81,6 +142,7 @@ async function startFloor(kind: 'floor' | 'floor-stream' | 'floor-stream-cors'):
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: process.pid,
     cpuUsage: async () => process.cpuUsage(),
     async close() {
       server.closeAllConnections();
