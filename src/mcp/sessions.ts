@@ -248,7 +248,7 @@ export class SessionRegistry {
         this.#sessions.set(id, { binding, tenant, proxy, transport, lastUsed: now, recorded: now });
       },
       onsessionclosed: (id) => this.#close(id),
-      eventStore: new StoreEventStore(this.#o.store),
+      eventStore: new StoreEventStore(this.#o.store, { logger: this.#o.logger }),
       retryInterval: SSE_RETRY_MS,
       keepAliveMs: this.#o.keepAliveMs,
     });
