@@ -14,7 +14,9 @@ import type { StdioTransportFactory } from './mcp/upstream.js';
 import type { Bus } from './store/bus.js';
 import type { Store } from './store/store.js';
 import { Tenants, type Tenant } from './tenancy/resources.js';
+import { TenantSync } from './tenancy/sync.js';
 import { LocalUsers } from './tenancy/users.js';
+import { adminApi } from './admin/app.js';
 
 /** A configuration whose public URL and issuer are settled (see `settleUrls`). */
 export type GatewayConfig = Config & { publicUrl: string; issuer: string };
@@ -42,13 +44,15 @@ type Env = { Variables: BearerVariables };
  */
 export interface Gateway {
   app: Hono<Env>;
+  /** Picks up tenants changed through the admin API on another replica (requests do too, every few seconds). */
+  refresh(): Promise<void>;
   /** Ends every MCP session and the upstream sessions (and stdio processes) behind them. */
   close(): Promise<void>;
 }
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const tenants = new Tenants(config, config.publicUrl);
-  const users = new LocalUsers(config.users);
+  const users = new LocalUsers(config.users, (tenant) => tenants.get(tenant)?.config.members);
   const as = await createAuthorizationServer({
     issuer: config.issuer,
     baseUrl: config.publicUrl,
@@ -117,6 +121,19 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     ...(deps.bus !== undefined && { bus: deps.bus }),
   });
   await listenForReplicas(sessions, deps.logger);
+  const sync = new TenantSync({
+    store: deps.store,
+    tenants,
+    logger: deps.logger,
+    now: deps.now ?? Date.now,
+    onChange: (id, before, after) => sessions.tenantChanged(id, after, JSON.stringify(before?.config.policy) !== JSON.stringify(after?.config.policy)),
+  });
+  const refresh = () => sync.refresh().catch((error: unknown) => deps.logger.error({ err: error }, 'cannot read the tenants managed through the admin API; serving the ones known'));
+  await refresh();
+  app.use('*', async (_c, next) => {
+    await refresh();
+    await next();
+  });
   mcp.on(['GET', 'POST', 'DELETE'], '/', async (c, next) => {
     const tenant = c.get('tenant');
     if (tenant.config.upstreams.length === 0) return next();
@@ -138,6 +155,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   }));
   app.route(tenants.defaultTenant.path, mcp);
   app.route('/t/:tenant/mcp', mcp);
+  app.route('/admin/v1', adminApi({ tokens: config.admin.tokens, tenants, sync }));
   app.route('/', as.app);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -146,7 +164,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     deps.logger.error({ err: error, path: c.req.path }, 'unexpected error');
     return c.json({ error: 'server_error', error_description: 'the server could not complete the request' }, 500);
   });
-  return { app, close: () => sessions.closeAll() };
+  return { app, refresh, close: () => sessions.closeAll() };
 }
 
 /** How long start-up waits for the bus; a store that is down must not keep the gateway from starting. */

@@ -97,7 +97,11 @@ const upstreamSchema = z.discriminatedUnion('transport', [
   z.object({ ...upstreamCommon, transport: z.literal('demo') }).strict(),
 ]);
 
-const tenantSchema = z
+/**
+ * One tenant. The same schema validates tenants of the configuration file and tenants written through the admin
+ * API (which refuses stdio upstreams: a program to run comes from the file only).
+ */
+export const tenantSchema = z
   .object({
     id: slug,
     name: z.string().min(1).optional(),
@@ -111,6 +115,11 @@ const tenantSchema = z
     upstreams: z.array(upstreamSchema).default([]),
     /** Which tools, prompts and resources each caller may see and use (docs/policy.md). */
     policy: policySchema.default({ default: 'allow', rules: [] }),
+    /** Who may log in to the tenant, besides the users whose own `tenants` name it. */
+    members: z
+      .object({ users: z.array(z.string().min(1).max(200)).default([]), groups: z.array(z.string().min(1).max(200)).default([]) })
+      .strict()
+      .default({ users: [], groups: [] }),
   })
   .strict()
   .superRefine((tenant, ctx) => {
@@ -143,8 +152,8 @@ const userSchema = z
     name: z.string().min(1).optional(),
     /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`, as printed by `portcullis hash-password`. */
     passwordHash: z.string().refine((value) => parsePasswordHash(value) !== undefined, 'must be a hash from `portcullis hash-password`'),
-    /** Ids of the tenants this user may log in to. */
-    tenants: z.array(slug).min(1),
+    /** Ids of the tenants this user may log in to (tenants can also name their members). */
+    tenants: z.array(slug).default([]),
     /** Groups policy rules can name. */
     groups: z.array(z.string().min(1).max(200)).default([]),
   })
@@ -203,6 +212,26 @@ export const configSchema = z
       })
       .strict()
       .default({ sessionIdleTimeout: 1800, maxSessions: 10_000, keepAliveMs: 15_000 }),
+    /** The admin API (/admin/v1); refused entirely while no admin token is configured. */
+    admin: z
+      .object({
+        tokens: z
+          .array(
+            z
+              .object({
+                /** Names the token in logs. */
+                name: z.string().min(1).max(100),
+                /** SHA-256 of the token, base64url, as printed by `portcullis admin-token`. The token itself is never stored. */
+                tokenHash: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be the base64url SHA-256 printed by `portcullis admin-token`'),
+                /** `["*"]` for a global admin, or the ids of the tenants this token administers. */
+                tenants: z.array(z.union([z.literal('*'), slug])).min(1),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ tokens: [] }),
     registration: z
       .object({ enabled: z.boolean().default(true), perIpPerMinute: z.number().int().positive().default(20) })
       .strict()

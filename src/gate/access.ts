@@ -10,7 +10,8 @@ export interface Access {
 }
 
 export interface AccessOptions {
-  tenant: Tenant;
+  /** The session's tenant as it is now: an admin can change its policy while the session lives. */
+  tenant: () => Tenant;
   sub: string;
   clientId: string;
   /** The groups of a user, for rules that name groups. */
@@ -28,9 +29,10 @@ export function sessionAccess(options: AccessOptions): Access {
   return {
     decide(authInfo, target, args) {
       const caller: Caller = { sub: options.sub, groups, clientId: options.clientId, scopes: authInfo?.scopes ?? [] };
-      const decision = options.tenant.policy.decide(caller, target, args);
+      const tenant = options.tenant();
+      const decision = tenant.policy.decide(caller, target, args);
       if (decision.effect !== 'allow' && args !== undefined) {
-        options.logger.info({ tenant: options.tenant.config.id, sub: caller.sub, client: caller.clientId, target, decision }, 'policy refused a request');
+        options.logger.info({ tenant: tenant.config.id, sub: caller.sub, client: caller.clientId, target, decision }, 'policy refused a request');
       }
       return decision;
     },

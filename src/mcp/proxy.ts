@@ -73,6 +73,8 @@ export class ProxySession {
   readonly #deps: UpstreamDeps;
   readonly #catalog: UpstreamCatalog;
   readonly #access: Access;
+  /** What this session offers its client (fixed at initialize). */
+  readonly #capabilities: ServerCapabilities;
   /** Tool definitions by the name clients call them, from the latest listings, for the annotations policy matches. */
   readonly #tools = new Map<string, Tool>();
   /** The client capabilities declared to upstreams, for every upstream session this session opens. */
@@ -93,6 +95,7 @@ export class ProxySession {
     this.#access = access;
     this.#clientCapabilities = clientCapabilities;
     const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.capabilities));
+    this.#capabilities = capabilities;
     this.server = new Server(GATEWAY_INFO, { capabilities });
     this.#registerHandlers(capabilities);
     for (const upstream of upstreams) if (upstream.client) this.#relayFromUpstream(upstream, upstream.client);
@@ -156,6 +159,16 @@ export class ProxySession {
     this.#closed = true;
     await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client && closeUpstream(upstream.config, upstream.client)));
     await this.server.close();
+  }
+
+  /** Tells the client that what it may list may have changed (after a policy change), on its GET stream. */
+  async notifyListsChanged(): Promise<void> {
+    const caps = this.#capabilities;
+    await Promise.all([
+      caps.tools && this.server.sendToolListChanged(),
+      caps.prompts && this.server.sendPromptListChanged(),
+      caps.resources && this.server.sendResourceListChanged(),
+    ]);
   }
 
   #upstream(prefix: string): Upstream | undefined {

@@ -239,13 +239,15 @@ export class SessionRegistry {
     // Other replicas learn of the session from its record, so it is written before the client can learn the id.
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
-    const access = sessionAccess({ tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, logger: this.#o.logger });
+    let live: LiveSession | undefined;
+    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, logger: this.#o.logger });
     const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, access, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
       onsessioninitialized: (id) => {
         const now = this.#o.now();
-        this.#sessions.set(id, { binding, tenant, proxy, transport, lastUsed: now, recorded: now });
+        live = { binding, tenant, proxy, transport, lastUsed: now, recorded: now };
+        this.#sessions.set(id, live);
       },
       onsessionclosed: (id) => this.#close(id),
       eventStore: new StoreEventStore(this.#o.store, { logger: this.#o.logger }),
@@ -280,6 +282,23 @@ export class SessionRegistry {
     this.#lastSweep = this.#o.now();
     const cutoff = this.#o.now() - this.#o.idleTimeoutMs;
     for (const [id, session] of this.#sessions) if (session.lastUsed < cutoff) void this.#close(id);
+  }
+
+  /**
+   * A tenant changed through the admin API. Its live sessions here decide with its new policy from now on, and are
+   * told that their lists may have changed (upstreams stay as they were when the session began); the sessions of
+   * a deleted tenant end.
+   */
+  tenantChanged(id: string, after: Tenant | undefined, policyChanged: boolean): void {
+    for (const [sessionId, session] of this.#sessions) {
+      if (session.binding.tenant !== id) continue;
+      if (!after) {
+        void this.#close(sessionId);
+        continue;
+      }
+      session.tenant = after;
+      if (policyChanged) void session.proxy.notifyListsChanged().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'telling a session its lists changed failed'));
+    }
   }
 
   /** Ends every session this replica holds and stops serving other replicas. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { randomToken, tokenHash } from '../../oauth/crypto.js';
 import { hashPassword } from '../../oauth/password.js';
 import { createDemoServer } from '../demo/server.js';
 import { embeddedDefaultConfig } from '../config/default.js';
@@ -15,6 +16,7 @@ const USAGE = `Usage:
   portcullis [start] [--config FILE]   run the gateway (or set PORTCULLIS_CONFIG; PORT and HOST override the bind address)
   portcullis check-config FILE         validate a configuration file and exit
   portcullis hash-password             read a password on stdin, print its hash for users[].passwordHash
+  portcullis admin-token               make a new admin API token; print it, and its hash for admin.tokens[].tokenHash
   portcullis demo-upstream             serve the demo MCP server on stdio (an upstream for trying stdio)
 ${POLICY_USAGE.replace('Usage:\n', '')}`;
 
@@ -110,6 +112,11 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Prom
         return 2;
       }
       io.stdout.write(`${await hashPassword(password)}\n`);
+      return 0;
+    }
+    case 'admin-token': {
+      const token = randomToken();
+      io.stdout.write(`token: ${token}\ntokenHash: ${await tokenHash(token)}\n`);
       return 0;
     }
     case 'start': {

@@ -11,6 +11,8 @@ import type { Store } from '../store/store.js';
 import { createGuardedFetch } from './guarded-fetch.js';
 import { createStdioTransportFactory } from './stdio.js';
 
+const TENANT_REFRESH_MS = 2000;
+
 export interface RunningGateway {
   config: GatewayConfig;
   /** The address the server listens on, e.g. http://127.0.0.1:8787. */
@@ -74,12 +76,16 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     throw error;
   }
 
+  // Tenants changed on another replica reach this one's live sessions (list_changed) even while no request arrives.
+  const refreshing = setInterval(() => void gateway?.refresh(), TENANT_REFRESH_MS);
+  refreshing.unref();
   return {
     config,
     listenUrl: `http://${hostForUrl}:${bound.port}`,
     server,
     store,
     async close() {
+      clearInterval(refreshing);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway?.close();

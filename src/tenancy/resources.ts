@@ -34,42 +34,73 @@ export function compilePolicy(config: Pick<Config, 'clients'>, tenant: TenantCon
   });
 }
 
-/** The tenants of a configuration, indexed by id and by resource URL. */
+/**
+ * The tenants of a gateway, indexed by id and by resource URL: those of the configuration file, fixed for the
+ * process, and those managed through the admin API, which {@link TenantSync} keeps in step with the store.
+ */
 export class Tenants implements ResourceDirectory {
-  readonly #byId: ReadonlyMap<string, Tenant>;
-  readonly #byResource: ReadonlyMap<string, Tenant>;
-  readonly #default: Tenant;
+  readonly #config: Config;
+  readonly #publicUrl: string;
+  readonly #fixed: ReadonlySet<string>;
+  readonly #byId = new Map<string, Tenant>();
+  readonly #byResource = new Map<string, Tenant>();
 
   constructor(config: Config, publicUrl: string) {
-    const tenants = config.tenants.map((tenant): Tenant => {
-      const path = tenantPath(config, tenant.id);
-      return {
-        config: tenant,
-        path,
-        policy: compilePolicy(config, tenant),
-        resource: {
-          resource: publicUrl + path,
-          tenant: tenant.id,
-          tenantName: tenant.name ?? tenant.id,
-          baseScope: tenant.baseScope,
-          scopes: [
-            { name: tenant.baseScope, description: `Use the tools of ${tenant.name ?? tenant.id}` },
-            ...tenant.scopes.filter((scope) => scope.name !== tenant.baseScope),
-          ],
-        },
-      };
-    });
-    this.#byId = new Map(tenants.map((tenant) => [tenant.config.id, tenant]));
-    this.#byResource = new Map(tenants.map((tenant) => [tenant.resource.resource, tenant]));
-    this.#default = this.#byId.get(config.defaultTenant)!;
+    this.#config = config;
+    this.#publicUrl = publicUrl;
+    this.#fixed = new Set(config.tenants.map((tenant) => tenant.id));
+    for (const tenant of config.tenants) this.#add(tenant);
+  }
+
+  #add(config: TenantConfig): Tenant {
+    const path = tenantPath(this.#config, config.id);
+    const tenant: Tenant = {
+      config,
+      path,
+      policy: compilePolicy(this.#config, config),
+      resource: {
+        resource: this.#publicUrl + path,
+        tenant: config.id,
+        tenantName: config.name ?? config.id,
+        baseScope: config.baseScope,
+        scopes: [{ name: config.baseScope, description: `Use the tools of ${config.name ?? config.id}` }, ...config.scopes.filter((scope) => scope.name !== config.baseScope)],
+      },
+    };
+    this.#byId.set(config.id, tenant);
+    this.#byResource.set(tenant.resource.resource, tenant);
+    return tenant;
+  }
+
+  /** Whether the tenant comes from the configuration file (and so cannot be changed through the API). */
+  isFixed(id: string): boolean {
+    return this.#fixed.has(id);
+  }
+
+  /** Adds or replaces a tenant managed through the admin API. */
+  put(config: TenantConfig): Tenant {
+    if (this.#fixed.has(config.id)) throw new Error(`tenant ${config.id} is defined in the configuration file`);
+    return this.#add(config);
+  }
+
+  /** Removes a tenant managed through the admin API. */
+  remove(id: string): Tenant | undefined {
+    const tenant = this.#byId.get(id);
+    if (!tenant || this.#fixed.has(id)) return undefined;
+    this.#byId.delete(id);
+    this.#byResource.delete(tenant.resource.resource);
+    return tenant;
   }
 
   get(id: string): Tenant | undefined {
     return this.#byId.get(id);
   }
 
+  list(): Tenant[] {
+    return [...this.#byId.values()];
+  }
+
   get defaultTenant(): Tenant {
-    return this.#default;
+    return this.#byId.get(this.#config.defaultTenant)!;
   }
 
   all(): readonly ProtectedResource[] {
@@ -81,6 +112,6 @@ export class Tenants implements ResourceDirectory {
   }
 
   defaultResource(): ProtectedResource {
-    return this.#default.resource;
+    return this.defaultTenant.resource;
   }
 }

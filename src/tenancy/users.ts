@@ -1,6 +1,6 @@
 import { verifyPassword } from '../../oauth/password.js';
 import type { AuthenticatedUser, UserDirectory } from '../../oauth/types.js';
-import type { Config } from '../config/schema.js';
+import type { Config, TenantConfig } from '../config/schema.js';
 
 // Verifying against this when the user is unknown keeps both failures equally slow (no username probing).
 const DUMMY_HASH = 'pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -8,9 +8,12 @@ const DUMMY_HASH = 'pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAA
 /** The local users of the configuration. The subject of a local user is `local:<username>`. */
 export class LocalUsers implements UserDirectory {
   readonly #byUsername: ReadonlyMap<string, Config['users'][number]>;
+  readonly #membersOf: (tenant: string) => TenantConfig['members'] | undefined;
 
-  constructor(users: Config['users']) {
+  /** `membersOf` names the users and groups a tenant admits besides the users whose `tenants` name it. */
+  constructor(users: Config['users'], membersOf: (tenant: string) => TenantConfig['members'] | undefined) {
     this.#byUsername = new Map(users.map((user) => [user.username, user]));
+    this.#membersOf = membersOf;
   }
 
   async authenticate(username: string, password: string): Promise<AuthenticatedUser | undefined> {
@@ -30,7 +33,11 @@ export class LocalUsers implements UserDirectory {
   }
 
   async isMember(sub: string, tenant: string): Promise<boolean> {
-    return this.#userOf(sub)?.tenants.includes(tenant) ?? false;
+    const user = this.#userOf(sub);
+    if (!user) return false;
+    if (user.tenants.includes(tenant)) return true;
+    const members = this.#membersOf(tenant);
+    return members !== undefined && (members.users.includes(user.username) || members.groups.some((group) => user.groups.includes(group)));
   }
 
   #userOf(sub: string) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { tokenHash } from '../../oauth/crypto.js';
 import { verifyPassword } from '../../oauth/password.js';
 import { runCli } from '../../src/runtime/cli.js';
 import { demoPasswordHash, spawnGateway } from '../helpers/gateway.js';
@@ -65,6 +66,15 @@ test('portcullis hash-password prints a PBKDF2 hash of stdin that verifies', asy
   expect(hash).toMatch(/^pbkdf2-sha256\$100000\$[\w-]{22}\$[\w-]{43}$/);
   expect(await verifyPassword('correct horse', hash)).toBe(true);
   expect(await verifyPassword('correct horse\n', hash)).toBe(false);
+});
+
+test('portcullis admin-token prints a new random token and the hash that admin.tokens[].tokenHash expects', async () => {
+  const [first, second] = [await run(['admin-token']), await run(['admin-token'])];
+  const parse = (stdout: string) => /^token: ([\w-]{43})\ntokenHash: ([\w-]{43})\n$/.exec(stdout);
+  const [, token, hash] = parse(first.stdout)!;
+  expect(first.code).toBe(0);
+  expect(hash).toBe(await tokenHash(token!));
+  expect(parse(second.stdout)![1]).not.toBe(token);
 });
 
 test('an unknown command is refused', async () => {
