@@ -1,6 +1,7 @@
 import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { randomToken } from './crypto.js';
 import { OAuthError } from './errors.js';
+import type { IssuedBefore } from './issued-before.js';
 import type { RotatingKeys } from './keys.js';
 import type { OAuthStorage } from './storage.js';
 
@@ -50,11 +51,13 @@ export class AccessTokens {
   readonly #ttlSeconds: number;
   readonly #keys: RotatingKeys<SigningKeyMaterial>;
   readonly #storage: OAuthStorage;
+  readonly #issuedBefore: IssuedBefore;
   readonly #now: () => number;
   readonly #imported = new Map<string, CryptoKey>();
   #lastForcedReload = 0;
 
-  constructor(options: { issuer: string; ttlSeconds: number; keys: RotatingKeys<SigningKeyMaterial>; storage: OAuthStorage; now: () => number }) {
+  constructor(options: { issuer: string; ttlSeconds: number; keys: RotatingKeys<SigningKeyMaterial>; storage: OAuthStorage; issuedBefore: IssuedBefore; now: () => number }) {
+    this.#issuedBefore = options.issuedBefore;
     this.#issuer = options.issuer;
     this.#ttlSeconds = options.ttlSeconds;
     this.#keys = options.keys;
@@ -92,7 +95,9 @@ export class AccessTokens {
    */
   async verify(token: string, resource: string): Promise<AccessTokenClaims> {
     const claims = await this.#verifySignature(token, { audience: resource });
-    if (await this.#storage.get(revokedKey(claims.jti))) throw new OAuthError('invalid_token', 'the access token was revoked', { status: 401 });
+    const [revoked, notBefore] = await Promise.all([this.#storage.get(revokedKey(claims.jti)), this.#issuedBefore.of(claims.client_id, claims.sub)]);
+    // `iat` has whole seconds: a token from the second of the revocation is refused too, never one from before it let through.
+    if (revoked || (notBefore !== undefined && claims.iat <= Math.floor(notBefore / 1000))) throw new OAuthError('invalid_token', 'the access token was revoked', { status: 401 });
     return claims;
   }
 

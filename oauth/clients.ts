@@ -84,6 +84,10 @@ export interface ClientRegistryOptions {
 }
 
 const clientKey = (clientId: string) => `client:${clientId}`;
+/** The ids of registered clients, newest last, for admins to list; registration needs no index to work. */
+const INDEX_KEY = 'clients:index';
+const MAX_INDEXED_CLIENTS = 10_000;
+const INDEX_ATTEMPTS = 5;
 
 /** Finds clients (registered, configured, or described by a metadata document) and authenticates them. */
 export class ClientRegistry {
@@ -169,7 +173,21 @@ export class ClientRegistry {
       ...(secret !== undefined && { secretHash: await tokenHash(secret) }),
     };
     await this.#storage.set(clientKey(clientId), record);
+    await this.#changeIndex((ids) => [...ids, clientId].slice(-MAX_INDEXED_CLIENTS));
     return { record, registrationToken, ...(secret !== undefined && { secret }) };
+  }
+
+  /** The ids of the registered clients (RFC 7591), newest last; the oldest drop out past 10,000. */
+  async registered(): Promise<string[]> {
+    return (await this.#storage.get<string[]>(INDEX_KEY)) ?? [];
+  }
+
+  /** Index updates by compare-and-set; under heavy contention an id may stay unlisted, never unregistered. */
+  async #changeIndex(change: (ids: string[]) => string[]): Promise<void> {
+    for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
+      const current = await this.#storage.get<string[]>(INDEX_KEY);
+      if (await this.#storage.compareAndSet(INDEX_KEY, current, change(current ?? []))) return;
+    }
   }
 
   /** The registered client a registration access token belongs to (RFC 7592 §3), or undefined. */
@@ -185,6 +203,7 @@ export class ClientRegistry {
 
   async remove(clientId: string): Promise<void> {
     await this.#storage.delete(clientKey(clientId));
+    await this.#changeIndex((ids) => ids.filter((id) => id !== clientId));
   }
 }
 

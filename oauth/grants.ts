@@ -1,6 +1,7 @@
 import type { AccessTokens, AccessTokenClaims } from './access-tokens.js';
 import { randomToken, tokenHash } from './crypto.js';
 import { OAuthError } from './errors.js';
+import type { IssuedBefore } from './issued-before.js';
 import type { OAuthStorage } from './storage.js';
 
 /** What an authorization code stands for; stored under the code's hash. */
@@ -50,6 +51,7 @@ export interface IssuedTokens {
 export interface GrantsOptions {
   storage: OAuthStorage;
   accessTokens: AccessTokens;
+  issuedBefore: IssuedBefore;
   now: () => number;
   codeTtlSeconds: number;
   refreshIdleSeconds: number;
@@ -128,6 +130,11 @@ export class Grants {
     if (!family || family.revoked) throw new OAuthError('invalid_grant', 'the refresh token was revoked');
     if (this.#o.now() >= family.createdAt + this.#o.refreshAbsoluteSeconds * 1000) {
       throw new OAuthError('invalid_grant', 'the refresh token has expired');
+    }
+    const notBefore = await this.#o.issuedBefore.of(family.clientId, family.sub);
+    if (notBefore !== undefined && family.createdAt <= notBefore) {
+      await this.revokeFamily(record.familyId);
+      throw new OAuthError('invalid_grant', 'the refresh token was revoked');
     }
     const granted = scope(family.scope);
     if (record.rotatedAt === undefined) {

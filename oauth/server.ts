@@ -5,12 +5,13 @@ import { AccessTokens, generateSigningKey, type AccessTokenClaims, type SigningK
 import { authorizationEndpoint } from './authorize.js';
 import { BrowserSessions, generateCookieKey, type CookieKeyMaterial } from './browser-session.js';
 import type { MetadataFetch } from './client-metadata-document.js';
-import { ClientRegistry } from './clients.js';
+import { ClientRegistry, type Client } from './clients.js';
 import { ENDPOINTS, type ServerContext } from './context.js';
 import { OAuthError, oauthErrorResponse } from './errors.js';
 import { corsForBrowsers } from './http.js';
 import { Grants } from './grants.js';
 import { introspectionEndpoint } from './introspect.js';
+import { IssuedBefore } from './issued-before.js';
 import { deriveEncryptionKey, RotatingKeys } from './keys.js';
 import { discoveryEndpoints, protectedResourceMetadataUrl } from './metadata.js';
 import { registrationEndpoint } from './register.js';
@@ -47,6 +48,14 @@ export interface AuthorizationServer {
   verifyAccessToken(token: string, resource: string): Promise<AccessTokenClaims>;
   /** The absolute URL of a resource's protected resource metadata, for `WWW-Authenticate`. */
   resourceMetadataUrl(resource: string): string;
+  /** Voids every token issued to a client until now: its access tokens are refused, its refresh tokens too. */
+  revokeClient(clientId: string): Promise<void>;
+  /** Voids every token issued for a user until now. */
+  revokeSubject(sub: string): Promise<void>;
+  /** A client: configured, registered (RFC 7591) or a metadata document already fetched; undefined if unknown. */
+  findClient(clientId: string): Promise<Client | undefined>;
+  /** The ids of the clients registered with RFC 7591, newest last. */
+  registeredClients(): Promise<string[]>;
 }
 
 const SESSION_TTL_SECONDS = 8 * 3600;
@@ -80,7 +89,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     generate: generateCookieKey,
     now,
   });
-  const accessTokens = new AccessTokens({ issuer: options.issuer, ttlSeconds: tokens.accessTokenTtl, keys: signingKeys, storage, now });
+  const issuedBefore = new IssuedBefore({ storage, ttlSeconds: tokens.refreshTokenAbsoluteTtl, now });
+  const accessTokens = new AccessTokens({ issuer: options.issuer, ttlSeconds: tokens.accessTokenTtl, keys: signingKeys, storage, issuedBefore, now });
   const ctx: ServerContext = {
     issuer: options.issuer,
     baseUrl: options.baseUrl,
@@ -99,6 +109,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     grants: new Grants({
       storage,
       accessTokens,
+      issuedBefore,
       now,
       codeTtlSeconds: CODE_TTL_SECONDS,
       refreshIdleSeconds: tokens.refreshTokenIdleTtl,
@@ -137,6 +148,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   return {
     app,
     verifyAccessToken: (token, resource) => accessTokens.verify(token, resource),
+    revokeClient: async (clientId) => void (await issuedBefore.revokeClient(clientId)),
+    revokeSubject: async (sub) => void (await issuedBefore.revokeSubject(sub)),
+    findClient: (clientId) => ctx.clients.find(clientId),
+    registeredClients: () => ctx.clients.registered(),
     resourceMetadataUrl: protectedResourceMetadataUrl,
   };
 }

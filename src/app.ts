@@ -155,7 +155,24 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   }));
   app.route(tenants.defaultTenant.path, mcp);
   app.route('/t/:tenant/mcp', mcp);
-  app.route('/admin/v1', adminApi({ tokens: config.admin.tokens, tenants, sync }));
+  app.route(
+    '/admin/v1',
+    adminApi({
+      tokens: config.admin.tokens,
+      tenants,
+      sync,
+      users: config.users,
+      serviceClientIds: config.clients.map((client) => client.clientId),
+      revoker: {
+        revokeClient: as.revokeClient,
+        revokeSubject: as.revokeSubject,
+        findClient: as.findClient,
+        registeredClients: as.registeredClients,
+        endSessionsOf: (revoked) => sessions.endSessionsOf(revoked),
+      },
+      logger: deps.logger,
+    }),
+  );
   app.route('/', as.app);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

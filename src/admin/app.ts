@@ -2,15 +2,32 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { OAuthError } from '../../oauth/errors.js';
 import { readBody } from '../../oauth/http.js';
+import type { Client } from '../../oauth/clients.js';
+import type { Logger } from '../../oauth/types.js';
 import { tenantSchema, type Config, type TenantConfig } from '../config/schema.js';
+import type { Revoked } from '../mcp/sessions.js';
 import type { Tenant, Tenants } from '../tenancy/resources.js';
 import type { TenantSync } from '../tenancy/sync.js';
 import { adminAuth, forbidden, type AdminVariables } from './auth.js';
+
+/** What the admin API needs of the authorization server and the MCP sessions to revoke clients and users. */
+export interface Revoker {
+  revokeClient(clientId: string): Promise<void>;
+  revokeSubject(sub: string): Promise<void>;
+  findClient(clientId: string): Promise<Client | undefined>;
+  registeredClients(): Promise<string[]>;
+  endSessionsOf(revoked: Revoked): Promise<void>;
+}
 
 export interface AdminOptions {
   tokens: Config['admin']['tokens'];
   tenants: Tenants;
   sync: TenantSync;
+  users: Config['users'];
+  /** Ids of the configured service clients, listed first. */
+  serviceClientIds: readonly string[];
+  revoker: Revoker;
+  logger: Logger;
 }
 
 type Env = { Variables: AdminVariables };
@@ -143,6 +160,73 @@ export function adminApi(options: AdminOptions): Hono<Env> {
   });
   api.put('/tenants/:id/policy', (c) => replacePart(c, 'policy'));
   api.put('/tenants/:id/upstreams', (c) => replacePart(c, 'upstreams'));
+
+  // Users and clients are not bound to one tenant, so they are a global admin's.
+  const globalOnly = async (c: Context<Env>, next: () => Promise<void>) => {
+    if (!c.get('admin').global) return forbidden('this needs a global admin');
+    await next();
+  };
+  api.use('/users', globalOnly);
+  api.use('/users/*', globalOnly);
+  api.use('/clients', globalOnly);
+  api.use('/clients/*', globalOnly);
+
+  const userView = (user: Config['users'][number]) => ({ username: user.username, sub: `local:${user.username}`, name: user.name ?? user.username, tenants: user.tenants, groups: user.groups });
+  const userNamed = (username: string) => options.users.find((user) => user.username === username);
+  api.get('/users', (c) => c.json({ users: options.users.map(userView) }));
+  api.get('/users/:username', (c) => {
+    const user = userNamed(c.req.param('username'));
+    return user ? c.json(userView(user)) : problem(404, 'not_found', 'no such user');
+  });
+  api.post('/users/:username/revoke', async (c) => {
+    const user = userNamed(c.req.param('username'));
+    if (!user) return problem(404, 'not_found', 'no such user');
+    const sub = `local:${user.username}`;
+    await options.revoker.revokeSubject(sub);
+    await options.revoker.endSessionsOf({ sub });
+    options.logger.info({ admin: c.get('admin').name, sub }, 'an admin revoked every token of a user');
+    return c.json({ revoked: sub });
+  });
+
+  const clientView = (client: Client) => ({
+    client_id: client.clientId,
+    kind: client.kind,
+    ...(client.tenant !== undefined && { tenant: client.tenant }),
+    ...(client.allowedScopes !== undefined && { scopes: client.allowedScopes }),
+    client_name: client.metadata.client_name,
+    redirect_uris: client.metadata.redirect_uris,
+    grant_types: client.metadata.grant_types,
+    token_endpoint_auth_method: client.metadata.token_endpoint_auth_method,
+  });
+  // Configured clients first, then registered ones, newest first; `limit` (default 100, at most 1000) bounds the reads.
+  api.get('/clients', async (c) => {
+    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 100) || 100, 1), 1000);
+    const ids = [...new Set([...options.serviceClientIds, ...(await options.revoker.registeredClients()).reverse()])].slice(0, limit);
+    const found = await Promise.all(ids.map((id) => options.revoker.findClient(id)));
+    return c.json({ clients: found.filter((client) => client !== undefined).map(clientView) });
+  });
+  const clientOf = async (c: Context<Env>) => {
+    try {
+      return await options.revoker.findClient(decodeURIComponent(c.req.param('id') ?? ''));
+    } catch {
+      // A metadata document that cannot be fetched now names no client we can show.
+      return undefined;
+    }
+  };
+  api.get('/clients/:id', async (c) => {
+    const client = await clientOf(c);
+    return client ? c.json(clientView(client)) : problem(404, 'not_found', 'no such client');
+  });
+  api.post('/clients/:id/revoke', async (c) => {
+    const clientId = decodeURIComponent(c.req.param('id'));
+    // A client ID metadata document's client may never have been seen here; its tokens are revoked all the same.
+    const client = await clientOf(c);
+    if (!client && !/^https:\/\//.test(clientId)) return problem(404, 'not_found', 'no such client');
+    await options.revoker.revokeClient(clientId);
+    await options.revoker.endSessionsOf({ clientId });
+    options.logger.info({ admin: c.get('admin').name, clientId }, 'an admin revoked every token of a client');
+    return c.json({ revoked: clientId });
+  });
 
   api.onError((error) => {
     if (error instanceof Refusal) return error.response;

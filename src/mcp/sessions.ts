@@ -75,6 +75,11 @@ const RELAYED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-
  */
 const SSE_RETRY_MS = 1000;
 
+/** Whose sessions an admin revocation ends: a client's, or a user's. */
+export type Revoked = { clientId: string; sub?: undefined } | { sub: string; clientId?: undefined };
+
+const REVOCATIONS_CHANNEL = 'mcp-revocations';
+
 function recordKey(sessionId: string): string {
   return `mcp-session:${sessionId}`;
 }
@@ -97,13 +102,16 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, LiveSession>();
   readonly #remote = new Map<string, SessionRecord>();
   readonly #relay: SessionRelay | undefined;
+  readonly #bus: Bus | undefined;
   readonly #catalog: UpstreamCatalog;
+  #unsubscribe: (() => Promise<void>) | undefined;
   #lastSweep = 0;
   readonly #o: Required<Omit<SessionRegistryOptions, 'bus'>>;
 
   constructor(options: SessionRegistryOptions) {
     this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, keepAliveMs: 15_000, ...options };
     this.#catalog = new UpstreamCatalog(this.#o.now);
+    this.#bus = options.bus;
     if (options.bus) {
       this.#relay = new SessionRelay({
         bus: options.bus,
@@ -114,9 +122,31 @@ export class SessionRegistry {
     }
   }
 
-  /** Starts listening for requests other replicas relay to this one. */
+  /** Starts listening for requests other replicas relay to this one, and for revocations made on them. */
   async start(): Promise<void> {
     await this.#relay?.start();
+    this.#unsubscribe = await this.#bus?.subscribe(REVOCATIONS_CHANNEL, (message) => {
+      try {
+        this.#endLocal(JSON.parse(message) as Revoked);
+      } catch (error) {
+        this.#o.logger.warn({ err: error }, 'ignored a malformed revocation message');
+      }
+    });
+  }
+
+  /**
+   * Ends the sessions of a client or of a user, whose tokens an admin just revoked, on every replica: this one at
+   * once, the others through the bus.
+   */
+  async endSessionsOf(revoked: Revoked): Promise<void> {
+    this.#endLocal(revoked);
+    await this.#bus?.publish(REVOCATIONS_CHANNEL, JSON.stringify(revoked));
+  }
+
+  #endLocal(revoked: Revoked): void {
+    for (const [id, session] of this.#sessions) {
+      if (session.binding.clientId === revoked.clientId || session.binding.sub === revoked.sub) void this.#close(id);
+    }
   }
 
   get size(): number {
@@ -303,6 +333,7 @@ export class SessionRegistry {
 
   /** Ends every session this replica holds and stops serving other replicas. */
   async closeAll(): Promise<void> {
+    await this.#unsubscribe?.();
     await this.#relay?.stop();
     await Promise.all([...this.#sessions.keys()].map((id) => this.#close(id)));
   }

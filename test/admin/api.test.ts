@@ -3,6 +3,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenHash } from '../../oauth/crypto.js';
+import { createDemoServer } from '../../src/demo/server.js';
+import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
 import { demoPasswordHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, tenantResource } from '../helpers/oauth.js';
 
@@ -142,5 +144,103 @@ describe('tenants through the admin API', () => {
     expect(after.status).toBe(404);
     expect((await admin('/tenants/acme', GLOBAL)).status).toBe(404);
     await mcp.close().catch(() => undefined);
+  });
+});
+
+describe('users and clients through the admin API', () => {
+  let remote: ServedMcp;
+  let own: TestGateway;
+  const ownAdmin = (path: string, init: { method?: string } = {}) => fetch(`${own.baseUrl}/admin/v1${path}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${GLOBAL}` } });
+
+  beforeAll(async () => {
+    remote = await serveStreamableHttp(() => createDemoServer());
+    own = await startTestGateway({
+      registration: { enabled: true, perIpPerMinute: 1000 },
+      users: [
+        { username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'], groups: ['staff'] },
+        { username: 'other', passwordHash: await demoPasswordHash(), tenants: ['default'] },
+      ],
+      tenants: [{ id: 'default', upstreams: [{ id: 'remote', transport: 'streamable-http', url: remote.url }] }],
+      admin: { tokens: [{ name: 'ops', tokenHash: await tokenHash(GLOBAL), tenants: ['*'] }, { name: 'acme admins', tokenHash: await tokenHash(ACME), tenants: ['acme'] }] },
+    });
+  });
+
+  afterAll(async () => {
+    await own?.close();
+    await remote?.close();
+  });
+
+  async function session(token: string): Promise<Client> {
+    const mcp = new Client({ name: 'revocation-test', version: '1.0.0' });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(own.resource), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    await mcp.listTools();
+    return mcp;
+  }
+
+  function refresh(clientId: string, refreshToken: string): Promise<Response> {
+    return fetch(`${own.baseUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId }).toString() });
+  }
+
+  it('are for global admins only', async () => {
+    for (const path of ['/users', '/users/demo', '/clients']) {
+      expect((await fetch(`${own.baseUrl}/admin/v1${path}`, { headers: { authorization: `Bearer ${ACME}` } })).status).toBe(403);
+    }
+  });
+
+  it('lists and shows users without their password hashes', async () => {
+    const listed = await (await ownAdmin('/users')).text();
+    expect(listed).not.toContain('pbkdf2');
+    expect(JSON.parse(listed)).toEqual({
+      users: [
+        { username: 'demo', sub: 'local:demo', name: 'Demo user', tenants: ['default'], groups: ['staff'] },
+        { username: 'other', sub: 'local:other', name: 'other', tenants: ['default'], groups: [] },
+      ],
+    });
+    expect((await ownAdmin('/users/nobody')).status).toBe(404);
+  });
+
+  it('lists and shows registered clients without secrets', async () => {
+    const registered = await registerClient(own, { token_endpoint_auth_method: 'client_secret_basic', client_name: 'Listed client' });
+    const listed = (await (await ownAdmin('/clients')).json()) as { clients: Array<{ client_id: string; client_name?: string }> };
+    expect(listed.clients[0]).toMatchObject({ client_id: registered.client_id, client_name: 'Listed client' });
+    const shown = await (await ownAdmin(`/clients/${registered.client_id}`)).text();
+    expect(JSON.parse(shown)).toMatchObject({ client_id: registered.client_id, kind: 'dynamic', token_endpoint_auth_method: 'client_secret_basic' });
+    expect(shown).not.toContain(registered['client_secret'] as string);
+    expect((await ownAdmin('/clients/no-such-client')).status).toBe(404);
+  });
+
+  it('revoking a client refuses its access and refresh tokens already issued and ends its sessions; a new authorization works', async () => {
+    const victim = await registerClient(own);
+    const bystander = await registerClient(own);
+    const [tokens, kept] = [await obtainTokens(own, victim), await obtainTokens(own, bystander)];
+    const before = remote.sessions();
+    const [mcp, keptSession] = [await session(tokens.access_token), await session(kept.access_token)];
+    expect(remote.sessions()).toBe(before + 2);
+
+    const revoked = await ownAdmin(`/clients/${victim.client_id}/revoke`, { method: 'POST' });
+    expect(await revoked.json()).toEqual({ revoked: victim.client_id });
+    await expect.poll(() => remote.sessions()).toBe(before + 1);
+    await expect(mcp.listTools()).rejects.toThrow();
+    const refused = await fetch(own.resource, { method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(await (await refresh(victim.client_id, tokens.refresh_token!)).json()).toMatchObject({ error: 'invalid_grant' });
+
+    // The other client is untouched, and the revoked one can be authorized again.
+    expect((await keptSession.listTools()).tools.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const again = await obtainTokens(own, victim);
+    expect((await (await session(again.access_token)).listTools()).tools.length).toBeGreaterThan(0);
+    await keptSession.close();
+  });
+
+  it('revoking a user refuses the tokens issued for them, for every client', async () => {
+    const client = await registerClient(own);
+    const [demo, other] = [await obtainTokens(own, client), await obtainTokens(own, client, {}, { username: 'other' })];
+    expect(await (await ownAdmin('/users/demo/revoke', { method: 'POST' })).json()).toEqual({ revoked: 'local:demo' });
+    const call = (token: string) => fetch(own.resource, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) });
+    expect((await call(demo.access_token)).status).toBe(401);
+    expect((await call(other.access_token)).status).toBe(200);
+    expect(await (await refresh(client.client_id, demo.refresh_token!)).json()).toMatchObject({ error: 'invalid_grant' });
   });
 });

@@ -5,6 +5,8 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { tokenHash } from '../../oauth/crypto.js';
+import { createDemoServer } from '../../src/demo/server.js';
+import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
 import { demoPasswordHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, tenantResource } from '../helpers/oauth.js';
 
@@ -17,9 +19,12 @@ const ADMIN = 'replica-admin-token-0123456789abcdefghijklmn';
 const WITHIN_MS = 8000;
 let a: TestGateway;
 let b: TestGateway;
+let remote: ServedMcp;
 
 beforeAll(async () => {
+  remote = await serveStreamableHttp(() => createDemoServer());
   const shared = {
+    tenants: [{ id: 'default', upstreams: [{ id: 'remote', transport: 'streamable-http' as const, url: remote.url }] }],
     store: { type: 'redis' as const, url: REDIS_URL, keyPrefix },
     encryptionKey: randomBytes(32).toString('base64url'),
     registration: { enabled: true, perIpPerMinute: 1000 },
@@ -32,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
+  await remote?.close();
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${keyPrefix}*`);
   if (keys.length > 0) await redis.del(...keys);
@@ -70,5 +76,20 @@ test('a tenant made, changed and deleted on one replica is served, applied and g
   expect((await admin(a, '/tenants/fleet', { method: 'DELETE' })).status).toBe(204);
   await expect.poll(async () => (await fetch(`${b.listenUrl}/.well-known/oauth-protected-resource/t/fleet/mcp`)).status, { timeout: WITHIN_MS, interval: 200 }).toBe(404);
   await expect(mcp.listTools()).rejects.toThrow();
+  await mcp.close().catch(() => undefined);
+});
+
+test('revoking a client on one replica ends its session held by the other', async () => {
+  const client = await registerClient(a);
+  const token = (await obtainTokens(a, client)).access_token;
+  const before = remote.sessions();
+  const mcp = new Client({ name: 'revoked-on-a', version: '1.0.0' });
+  await mcp.connect(new StreamableHTTPClientTransport(new URL(`${b.listenUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await mcp.listTools();
+  expect(remote.sessions()).toBe(before + 1);
+
+  expect((await admin(a, `/clients/${client.client_id}/revoke`, { method: 'POST' })).status).toBe(200);
+  // b held the session and its upstream session; the revocation reached it over Redis and ended both.
+  await expect.poll(() => remote.sessions(), { timeout: WITHIN_MS }).toBe(before);
   await mcp.close().catch(() => undefined);
 });

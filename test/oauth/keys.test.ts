@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { AccessTokens, generateSigningKey, type SigningKeyMaterial } from '../../oauth/access-tokens.js';
 import { OAuthError } from '../../oauth/errors.js';
+import { IssuedBefore } from '../../oauth/issued-before.js';
 import { deriveEncryptionKey, RotatingKeys } from '../../oauth/keys.js';
 import { MemoryStore } from '../../src/store/memory.js';
 
@@ -70,7 +71,8 @@ describe('RotatingKeys', () => {
 describe('AccessTokens across a rotation', () => {
   test('tokens signed by the retired key verify until they expire; the JWKS publishes both keys meanwhile', async () => {
     const { keysFor, clock, storage } = setup();
-    const tokens = new AccessTokens({ issuer: 'https://as.example', ttlSeconds: 900, keys: await keysFor(), storage, now: clock.now });
+    const issuedBefore = new IssuedBefore({ storage, ttlSeconds: 90 * DAY / 1000, now: clock.now });
+    const tokens = new AccessTokens({ issuer: 'https://as.example', ttlSeconds: 900, keys: await keysFor(), storage, issuedBefore, now: clock.now });
     await tokens.jwks();
     const grant = { sub: 'local:demo', clientId: 'c', resource: 'https://as.example/mcp', tenant: 'default', scope: 'mcp' };
     clock.advance(30 * DAY - 60_000);
