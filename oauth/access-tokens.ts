@@ -40,6 +40,8 @@ export async function generateSigningKey(): Promise<SigningKeyMaterial> {
 const LEEWAY_SECONDS = 5;
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 const revokedKey = (jti: string) => `revoked-jti:${jti}`;
+/** Tokens whose signature and claims were checked, kept so a client's next requests skip the signature check. */
+const MAX_VERIFIED = 5_000;
 
 /**
  * Issues and verifies access tokens: JWTs per RFC 9068 (`typ: at+jwt`), ES256, one audience each.
@@ -54,6 +56,8 @@ export class AccessTokens {
   readonly #issuedBefore: IssuedBefore;
   readonly #now: () => number;
   readonly #imported = new Map<string, CryptoKey>();
+  /** Checked tokens by audience and token; what can change (revocation) is still read on every request. */
+  readonly #verified = new Map<string, AccessTokenClaims>();
   #lastForcedReload = 0;
 
   constructor(options: { issuer: string; ttlSeconds: number; keys: RotatingKeys<SigningKeyMaterial>; storage: OAuthStorage; issuedBefore: IssuedBefore; now: () => number }) {
@@ -94,7 +98,7 @@ export class AccessTokens {
    * seconds of leeway, and that it was not revoked. Throws `invalid_token`.
    */
   async verify(token: string, resource: string): Promise<AccessTokenClaims> {
-    const claims = await this.#verifySignature(token, { audience: resource });
+    const claims = await this.#verifiedClaims(token, resource);
     const [revoked, notBefore] = await Promise.all([this.#storage.get(revokedKey(claims.jti)), this.#issuedBefore.of(claims.client_id, claims.sub)]);
     // `iat` has whole seconds: a token from the second of the revocation is refused too, never one from before it let through.
     if (revoked || (notBefore !== undefined && claims.iat <= Math.floor(notBefore / 1000))) throw new OAuthError('invalid_token', 'the access token was revoked', { status: 401 });
@@ -109,6 +113,21 @@ export class AccessTokens {
       if (error instanceof OAuthError) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The claims of a token for this audience, from the cache while the token has not expired; a signature is checked
+   * once per token and process. The cache is bounded: the oldest entry goes first.
+   */
+  async #verifiedClaims(token: string, resource: string): Promise<AccessTokenClaims> {
+    const key = `${resource} ${token}`;
+    const cached = this.#verified.get(key);
+    if (cached && this.#now() < (cached.exp + LEEWAY_SECONDS) * 1000) return cached;
+    this.#verified.delete(key);
+    const claims = await this.#verifySignature(token, { audience: resource });
+    if (this.#verified.size >= MAX_VERIFIED) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(key, claims);
+    return claims;
   }
 
   async isRevoked(jti: string): Promise<boolean> {
