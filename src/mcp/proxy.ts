@@ -225,7 +225,8 @@ export class ProxySession {
         },
       }),
     };
-    if (extra) this.#inFlight.set(upstream.prefix, [...(this.#inFlight.get(upstream.prefix) ?? []), extra]);
+    const inFlight = this.#inFlight.get(upstream.prefix) ?? this.#inFlight.set(upstream.prefix, []).get(upstream.prefix)!;
+    if (extra) inFlight.push(extra);
     try {
       const client = await this.#client(upstream);
       try {
@@ -243,7 +244,7 @@ export class ProxySession {
     } catch (error) {
       throw upstreamError(upstream.config, error, this.#logger);
     } finally {
-      if (extra) this.#inFlight.set(upstream.prefix, (this.#inFlight.get(upstream.prefix) ?? []).filter((entry) => entry !== extra));
+      if (extra && inFlight.includes(extra)) inFlight.splice(inFlight.indexOf(extra), 1);
       if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
     }
   }
