@@ -1,13 +1,21 @@
-import { startTarget, type TargetKind, type TargetOptions } from './targets.js';
+import { ownMemory, startTarget, type TargetKind, type TargetOptions } from './targets.js';
 
 // The server side of a benchmark in its own process, so it has an event loop of its own: started by run.ts with
-// the target kind as argument and its options in BENCH_TARGET. It reports its URL, answers 'cpu' with its CPU
-// time, and stops on 'close'.
+// the target kind as argument and its options in BENCH_TARGET. It reports its URL and when its start-up steps
+// ended, answers 'cpu' with its CPU time and 'memory' with its memory (after a full GC under --expose-gc), and
+// stops on 'close'.
+// performance.now() counts from the start of the process; the static imports above are loaded by now.
+const importedMs = performance.now();
 const kind = process.argv[2] as TargetKind;
 const options = JSON.parse(process.env.BENCH_TARGET ?? '{}') as TargetOptions;
-const target = await startTarget(kind, options);
+let configuredMs = importedMs;
+const target = await startTarget(kind, options, () => {
+  configuredMs = performance.now();
+});
+const readyMs = performance.now();
 process.on('message', (message) => {
   if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (message === 'memory') void ownMemory().then((memory) => process.send?.({ memory }));
   if (message === 'close') void target.close().then(() => process.disconnect());
 });
-process.send?.({ url: target.url });
+process.send?.({ url: target.url, startup: { importedMs, configuredMs, readyMs } });

@@ -82,10 +82,14 @@ export async function childPids(pid: number): Promise<number[]> {
   return children;
 }
 
-/** The resident memory of a process in MiB (`VmRSS` of `/proc/<pid>/status`), or undefined once it has exited. */
-export async function residentMiB(pid: number): Promise<number | undefined> {
+/**
+ * The resident memory of a process in MiB (`VmRSS` of `/proc/<pid>/status`), or with `peak` the most it has had
+ * (`VmHWM`); undefined once it has exited.
+ */
+export async function residentMiB(pid: number, { peak = false } = {}): Promise<number | undefined> {
   try {
-    const kib = /^VmRSS:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const field = peak ? 'VmHWM' : 'VmRSS';
+    const kib = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kib === undefined ? undefined : Number(kib) / 1024;
   } catch {
     return undefined;

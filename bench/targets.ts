@@ -3,12 +3,13 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { readBody } from '../oauth/http.js';
-import { parseConfig } from '../src/config/load.js';
+import { parseConfig, parseConfigText } from '../src/config/load.js';
 import type { Config, ConfigInput } from '../src/config/schema.js';
 import { startGateway } from '../src/runtime/serve.js';
 
@@ -29,6 +30,12 @@ export interface TargetOptions {
   redisKeyPrefix: string;
   /** The MCP server the tenant fronts; without one, /mcp answers every verified request with "no upstream". */
   upstream?: BenchUpstream;
+  /**
+   * A configuration file to start the gateway from instead of {@link benchConfig}, read and validated the way the
+   * CLI does (`parseConfigText`); its store must be the target kind's. For configurations too large for an
+   * environment variable (the tenants benchmark's thousands of tenants).
+   */
+  configFile?: string;
 }
 
 /** One entry of `tenants[].upstreams` in the configuration file. */
@@ -41,7 +48,20 @@ export interface Target {
   pid: number;
   /** The CPU time of the process the target runs in. */
   cpuUsage(): Promise<NodeJS.CpuUsage>;
+  /** The memory of the process the target runs in, after a full garbage collection when Node runs with --expose-gc. */
+  memoryUsage(): Promise<NodeJS.MemoryUsage>;
+  /**
+   * Milliseconds since the target's process started when its modules were loaded (`importedMs`), its configuration
+   * read and validated (`configuredMs`) and it was ready to serve (`readyMs`); only for a target in a child process.
+   */
+  startup?: StartupMarks;
   close(): Promise<void>;
+}
+
+export interface StartupMarks {
+  importedMs: number;
+  configuredMs: number;
+  readyMs: number;
 }
 
 /**
@@ -58,11 +78,23 @@ export function benchConfig(store: 'memory' | 'redis', options: TargetOptions): 
   });
 }
 
-/** Starts a target on a free loopback port. */
-export async function startTarget(kind: TargetKind, options: TargetOptions): Promise<Target> {
+/** This process's memory, after a full garbage collection when Node runs with --expose-gc. */
+export async function ownMemory(): Promise<NodeJS.MemoryUsage> {
+  globalThis.gc?.();
+  return process.memoryUsage();
+}
+
+/**
+ * Starts a target on a free loopback port. `onConfigured` is called once the gateway's configuration is read and
+ * validated, before the gateway is built.
+ */
+export async function startTarget(kind: TargetKind, options: TargetOptions, onConfigured?: () => void): Promise<Target> {
   if (kind === 'floor' || kind === 'floor-stream' || kind === 'floor-stream-cors') return startFloor(kind);
-  const gateway = await startGateway({ config: benchConfig(kind, options), source: 'bench', logger: pino({ level: 'silent' }) });
-  return { url: gateway.listenUrl, pid: process.pid, cpuUsage: async () => process.cpuUsage(), close: () => gateway.close() };
+  const config = options.configFile === undefined ? benchConfig(kind, options) : parseConfigText(await readFile(options.configFile, 'utf8'), process.env, options.configFile);
+  if (config.store.type !== kind) throw new Error(`the configuration has a ${config.store.type} store, not ${kind}`);
+  onConfigured?.();
+  const gateway = await startGateway({ config, source: options.configFile ?? 'bench', logger: pino({ level: 'silent' }) });
+  return { url: gateway.listenUrl, pid: process.pid, cpuUsage: async () => process.cpuUsage(), memoryUsage: ownMemory, close: () => gateway.close() };
 }
 
 /**
@@ -77,19 +109,28 @@ export async function launchTarget(kind: TargetKind, options: TargetOptions, { i
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
+  const { url, startup } = await new Promise<{ url: string; startup: StartupMarks }>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as { url: string; startup: StartupMarks }));
     child.once('exit', (code) => reject(new Error(`the ${kind} target exited with code ${code} before listening`)));
     child.once('error', reject);
   });
+  /** Sends `request` and resolves to the field `field` of the first answer that has it. */
+  const ask = <T>(request: string, field: string) =>
+    new Promise<T>((resolve) => {
+      const listener = (message: unknown) => {
+        if (typeof message !== 'object' || message === null || !(field in message)) return;
+        child.off('message', listener);
+        resolve((message as Record<string, T>)[field]!);
+      };
+      child.on('message', listener);
+      child.send(request);
+    });
   return {
     url,
     pid: child.pid!,
-    cpuUsage: () =>
-      new Promise((resolve) => {
-        child.once('message', (message) => resolve((message as { cpu: NodeJS.CpuUsage }).cpu));
-        child.send('cpu');
-      }),
+    startup,
+    cpuUsage: () => ask<NodeJS.CpuUsage>('cpu', 'cpu'),
+    memoryUsage: () => ask<NodeJS.MemoryUsage>('memory', 'memory'),
     async close() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
@@ -103,13 +144,14 @@ export async function launchTarget(kind: TargetKind, options: TargetOptions, { i
 
 /**
  * The `client_credentials` token request of the benchmark's service client (RFC 6749 §4.4, client_secret_basic):
- * its headers, and its body for the resource `<origin>/mcp` with the scope `mcp`.
+ * its headers, and its body for the resource `<origin><mcpPath>` (the default tenant's `/mcp` unless given) with
+ * the scope `mcp`.
  */
-export function tokenRequest(options: TargetOptions): { headers: Record<string, string>; body: (origin: string) => string } {
+export function tokenRequest(options: TargetOptions): { headers: Record<string, string>; body: (origin: string, mcpPath?: string) => string } {
   const basic = Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64');
   return {
     headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body: (origin) => new URLSearchParams({ grant_type: 'client_credentials', resource: `${origin}/mcp`, scope: 'mcp' }).toString(),
+    body: (origin, mcpPath = '/mcp') => new URLSearchParams({ grant_type: 'client_credentials', resource: `${origin}${mcpPath}`, scope: 'mcp' }).toString(),
   };
 }
 
@@ -144,6 +186,7 @@ async function startFloor(kind: 'floor' | 'floor-stream' | 'floor-stream-cors'):
     url: `http://127.0.0.1:${port}`,
     pid: process.pid,
     cpuUsage: async () => process.cpuUsage(),
+    memoryUsage: ownMemory,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -12,7 +12,8 @@ import type { Redis } from 'ioredis';
 import { randomToken } from '../oauth/crypto.js';
 import { measure, measureRate, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
-import { launchTarget, tokenRequest, type BenchUpstream, type TargetOptions } from './targets.js';
+import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
+import { launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
 
 // tools/call `echo` from one MCP SDK client, over the same upstream (the demo server, over stdio and over Streamable
 // HTTP): direct, through the gateway (memory store and Redis), and through mcp-proxy. Command, figures and a reading
@@ -164,14 +165,6 @@ async function listening(port: number): Promise<void> {
   throw new Error(`nothing listens on port ${port} after 10 s`);
 }
 
-async function gatewayToken(origin: string): Promise<string> {
-  const { headers, body } = tokenRequest(options);
-  const response = await fetch(`${origin}/token`, { method: 'POST', headers, body: body(origin) });
-  const json = (await response.json()) as { access_token?: string };
-  if (response.status !== 200 || json.access_token === undefined) throw new Error(`could not get a token: ${response.status} ${JSON.stringify(json)}`);
-  return json.access_token;
-}
-
 const stdioCommand = { command: process.execPath, args: [upstreamScript, 'stdio'] };
 
 async function startVariant(upstreamKind: UpstreamKind, path: PathKind): Promise<Variant> {
@@ -203,7 +196,7 @@ async function startVariant(upstreamKind: UpstreamKind, path: PathKind): Promise
     const execArgv = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
     const gateway = await launchTarget(store, { ...options, upstream }, { execArgv });
     try {
-      const token = await gatewayToken(gateway.url);
+      const token = await gatewayToken(gateway.url, options);
       return {
         transport: () => new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
         middle: { pid: gateway.pid, cpu: gateway.cpuUsage },
@@ -225,36 +218,7 @@ async function startVariant(upstreamKind: UpstreamKind, path: PathKind): Promise
 
 // ---- the client -------------------------------------------------------------------------------------------
 
-/** Opens the sessions into `clients`, so that the caller can close the ones opened before a failure. */
-async function openSessions(variant: Variant, clients: Client[]): Promise<void> {
-  for (let i = 0; i < sessionCount; i++) {
-    const client = new Client({ name: 'portcullis-bench', version: '0.1.0' });
-    clients.push(client);
-    await client.connect(variant.transport());
-  }
-}
-
-async function closeSessions(clients: readonly Client[]): Promise<void> {
-  await Promise.allSettled(
-    clients.map(async (client) => {
-      // DELETE ends the session on the server too, so the gateway stops that session's stdio upstream now.
-      if (client.transport instanceof StreamableHTTPClientTransport) await client.transport.terminateSession().catch(() => {});
-      await client.close();
-    }),
-  );
-}
-
-const padding = 'x'.repeat(Math.max(0, textBytes - 16));
-let calls = 0;
-
-/** One tools/call of `echo` with a text unique to the call; anything but that text echoed back is a failure. */
-async function callEcho(client: Client): Promise<string | undefined> {
-  const text = `${String(calls++).padStart(12, '0')} ${padding}`;
-  const result = await client.callTool({ name: 'echo', arguments: { text } });
-  const block = (result.content as { type?: string; text?: string }[] | undefined)?.[0];
-  if (result.isError !== true && block?.type === 'text' && block.text === text) return undefined;
-  return `unexpected answer: ${JSON.stringify(result).slice(0, 200)}`;
-}
+const echo = new EchoCalls(textBytes);
 
 // ---- run --------------------------------------------------------------------------------------------------
 
@@ -272,7 +236,7 @@ async function benchVariant(upstreamKind: UpstreamKind, path: PathKind, redis: R
   const variant = await startVariant(upstreamKind, path);
   const clients: Client[] = [];
   try {
-    await openSessions(variant, clients);
+    await openSessions(sessionCount, () => variant.transport(), clients);
     const upstreamPids = await variant.upstreamPids(clients.flatMap((client) => client.transport ?? []));
     if (upstreamPids.length === 0) throw new Error('found no upstream process');
     const cpu = {
@@ -281,9 +245,9 @@ async function benchVariant(upstreamKind: UpstreamKind, path: PathKind, redis: R
       warmupMs: warmupSeconds * 1000,
     };
     let next = 0;
-    const operation = () => callEcho(clients[next++ % clients.length]!);
+    const operation = () => echo.call(clients[next++ % clients.length]!);
 
-    const callsBefore = calls;
+    const callsBefore = echo.count;
     const commandsBefore = path === 'gateway-redis' ? await redisCommandCount(redis) : 0;
     const saturation = await measure(operation, { ...cpu, durationMs: seconds * 1000, concurrency });
     console.error(describe(`${concurrency} in flight`, saturation));
@@ -293,7 +257,7 @@ async function benchVariant(upstreamKind: UpstreamKind, path: PathKind, redis: R
     highestLoad = Math.max(highestLoad, loadavg()[0]!);
 
     const row: Row = { upstream: upstreamKind, path, saturation, fixedRate, upstreamProcesses: upstreamPids.length };
-    if (path === 'gateway-redis') row.redisCommandsPerCall = ((await redisCommandCount(redis)) - commandsBefore) / (calls - callsBefore);
+    if (path === 'gateway-redis') row.redisCommandsPerCall = ((await redisCommandCount(redis)) - commandsBefore) / (echo.count - callsBefore);
     const middleMiB = variant.middle && (await residentMiB(variant.middle.pid));
     if (middleMiB !== undefined) row.middleMiB = middleMiB;
     if (row.redisCommandsPerCall !== undefined) console.error(`    Redis commands per call: ${row.redisCommandsPerCall.toFixed(2)}`);
