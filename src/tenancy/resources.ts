@@ -19,12 +19,16 @@ export function tenantPath(config: Pick<Config, 'defaultTenant'>, tenantId: stri
   return tenantId === config.defaultTenant ? '/mcp' : `/t/${tenantId}/mcp`;
 }
 
+/** The scopes of each configured service client, computed once for all tenants. */
+function serviceClientScopes(config: Pick<Config, 'clients'>): ReadonlyMap<string, ReadonlySet<string>> {
+  return new Map(config.clients.map((client) => [client.clientId, new Set(client.scopes)]));
+}
+
 /**
  * A tenant's policy, compiled once. A client can step up to any scope the tenant defines; a service client
  * (client credentials) only to the scopes configured for it.
  */
-export function compilePolicy(config: Pick<Config, 'clients'>, tenant: TenantConfig): Policy {
-  const serviceScopes = new Map(config.clients.map((client) => [client.clientId, new Set(client.scopes)]));
+export function compilePolicy(config: Pick<Config, 'clients'>, tenant: TenantConfig, serviceScopes = serviceClientScopes(config)): Policy {
   const defined = new Set(tenant.scopes.map((scope) => scope.name));
   return new Policy(tenant.policy, {
     mayObtain: (caller, scopes) => {
@@ -42,6 +46,7 @@ export class Tenants implements ResourceDirectory {
   readonly #config: Config;
   readonly #publicUrl: string;
   readonly #fixed: ReadonlySet<string>;
+  readonly #serviceScopes: ReadonlyMap<string, ReadonlySet<string>>;
   readonly #byId = new Map<string, Tenant>();
   readonly #byResource = new Map<string, Tenant>();
 
@@ -49,6 +54,7 @@ export class Tenants implements ResourceDirectory {
     this.#config = config;
     this.#publicUrl = publicUrl;
     this.#fixed = new Set(config.tenants.map((tenant) => tenant.id));
+    this.#serviceScopes = serviceClientScopes(config);
     for (const tenant of config.tenants) this.#add(tenant);
   }
 
@@ -57,7 +63,7 @@ export class Tenants implements ResourceDirectory {
     const tenant: Tenant = {
       config,
       path,
-      policy: compilePolicy(this.#config, config),
+      policy: compilePolicy(this.#config, config, this.#serviceScopes),
       resource: {
         resource: this.#publicUrl + path,
         tenant: config.id,

@@ -37,6 +37,14 @@ describe('YAML and ${ENV} interpolation', () => {
     expect(interpolateEnv({ a: 1, b: [true, null, '${X}'] }, { X: 'y' })).toEqual({ a: 1, b: [true, null, 'y'] });
   });
 
+  test('reads a JSON document (with ${ENV} references) the same as its YAML, and a YAML flow mapping too', () => {
+    const env = { KEY: 'k'.repeat(40) };
+    const fromJson = parseConfigText(JSON.stringify({ tenants: [{ id: 'default', name: 'JSON' }], encryptionKey: '${KEY}' }), env, 'c.json');
+    const fromYaml = parseConfigText('tenants:\n  - id: default\n    name: JSON\nencryptionKey: ${KEY}\n', env, 'c.yaml');
+    expect(fromJson).toEqual(fromYaml);
+    expect(parseConfigText('{tenants: [{id: default, name: Flow}]}', {}, 'flow.yaml').tenants[0]?.name).toBe('Flow');
+  });
+
   test('reports YAML syntax errors as a ConfigError', () => {
     const [issue] = issuesOf(() => parseConfigText('tenants: [', {}, 'bad.yaml'));
     expect(issue).toMatch(/^\(root\): not valid YAML/);
