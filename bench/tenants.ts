@@ -175,9 +175,12 @@ function heapUsed(): number {
 
 const tempDir = await mkdtemp(join(tmpdir(), 'portcullis-bench-tenants-'));
 /** Writes a configuration as YAML, the format users write, readable only by this user (it holds secrets). */
+/** `BENCH_CONFIG_FORMAT=json` writes the gateway's configuration as JSON, which the loader reads with `JSON.parse`. */
+const configFormat = process.env.BENCH_CONFIG_FORMAT === 'json' ? 'json' : 'yaml';
+
 async function writeConfig(name: string, config: ConfigInput): Promise<{ file: string; bytes: number }> {
-  const file = join(tempDir, name);
-  const text = toYaml(config);
+  const file = join(tempDir, configFormat === 'json' ? name.replace(/\.yaml$/, '.json') : name);
+  const text = configFormat === 'json' ? JSON.stringify(config) : toYaml(config);
   await writeFile(file, text, { mode: 0o600 });
   return { file, bytes: Buffer.byteLength(text) };
 }
