@@ -237,6 +237,8 @@ async function benchVariant(upstreamKind: UpstreamKind, path: PathKind, redis: R
   const clients: Client[] = [];
   try {
     await openSessions(sessionCount, () => variant.transport(), clients);
+    // One call per session first: the gateway opens a session's upstream session (a stdio process) on first use.
+    await Promise.all(clients.map((client) => echo.call(client)));
     const upstreamPids = await variant.upstreamPids(clients.flatMap((client) => client.transport ?? []));
     if (upstreamPids.length === 0) throw new Error('found no upstream process');
     const cpu = {
