@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose';
@@ -10,7 +9,7 @@ import { NO_UPSTREAM } from '../src/mcp/endpoint.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { HttpClient, measure, type HttpResponse, type MeasureOptions, type Measurement } from './load.js';
 import { describeMachine, redisAdmin, removeBenchKeys } from './machine.js';
-import { benchConfig, launchTarget, tokenRequest, type Target, type TargetKind, type TargetOptions } from './targets.js';
+import { benchConfig, freshTargetOptions, launchTarget, tokenRequest, type Target, type TargetKind, type TargetOptions } from './targets.js';
 
 // Token issuance and bearer verification through the gateway's HTTP endpoints (memory and Redis stores), next to
 // the same JOSE work done by jose alone. Command, figures and a reading of them: bench/RESULTS.md.
@@ -26,13 +25,7 @@ const inProcess = process.env.BENCH_IN_PROCESS === '1';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_POOL = 64;
 
-const options: TargetOptions = {
-  clientId: 'bench-agent',
-  clientSecret: randomToken(),
-  encryptionKey: randomToken(),
-  redisUrl,
-  redisKeyPrefix: `portcullis-bench:${randomUUID()}:`,
-};
+const options: TargetOptions = freshTargetOptions(redisUrl);
 const ownCpu = async () => process.cpuUsage();
 const window = (inFlight: number, cpuUsage: () => Promise<NodeJS.CpuUsage>): MeasureOptions => ({
   concurrency: inFlight,

@@ -2,12 +2,14 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { randomToken } from '../oauth/crypto.js';
 import { readBody } from '../oauth/http.js';
 import { parseConfig, parseConfigText } from '../src/config/load.js';
 import type { Config, ConfigInput } from '../src/config/schema.js';
@@ -21,6 +23,11 @@ import { startGateway } from '../src/runtime/serve.js';
 export type TargetKind = 'floor' | 'floor-stream' | 'floor-stream-cors' | 'memory' | 'redis';
 
 /** Everything a target needs that the benchmark makes up at run time (no secret is committed). */
+/** Fresh options for one benchmark run: a service client, keys, and a Redis key prefix of its own (deleted after). */
+export function freshTargetOptions(redisUrl: string): TargetOptions {
+  return { clientId: 'bench-agent', clientSecret: randomToken(), encryptionKey: randomToken(), redisUrl, redisKeyPrefix: `portcullis-bench:${randomUUID()}:` };
+}
+
 export interface TargetOptions {
   clientId: string;
   clientSecret: string;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { Tenants } from '../src/tenancy/resources.js';
 import { measure, type Measurement } from './load.js';
 import { describeMachine, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
-import { launchTarget, type StartupMarks, type Target, type TargetOptions } from './targets.js';
+import { freshTargetOptions, launchTarget, type StartupMarks, type Target, type TargetOptions } from './targets.js';
 
 // Many tenants: with 10, 1,000 and 10,000 tenants in the configuration file, the gateway's start-up time, memory
 // per tenant, the policy decision time per call, and tools/call through the gateway at the fewest and the most
@@ -40,7 +39,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const sessionCount = Number(process.env.BENCH_SESSIONS ?? 4);
 const textBytes = Number(process.env.BENCH_TEXT_BYTES ?? 100);
 const adminCounts = numbers(process.env.BENCH_ADMIN_TENANTS ?? '10 1000 10000');
-// One service client per tenant costs O(tenants × clients) (src/tenancy/resources.ts:27): 10,000 would not fit.
+// One service client per tenant: start-up and memory with many configured clients.
 const clientCounts = numbers(process.env.BENCH_CLIENT_TENANTS ?? '500 1000 2000');
 const only = process.env.BENCH_ONLY?.split(/\s+/).filter(Boolean);
 const profileDir = process.env.BENCH_CPU_PROF_DIR;
@@ -56,13 +55,7 @@ function numbers(list: string): number[] {
   return list.split(/\s+/).filter(Boolean).map(Number);
 }
 
-const options: TargetOptions = {
-  clientId: 'bench-agent',
-  clientSecret: randomToken(),
-  encryptionKey: randomToken(),
-  redisUrl,
-  redisKeyPrefix: `portcullis-bench:${randomUUID()}:`,
-};
+const options: TargetOptions = freshTargetOptions(redisUrl);
 const adminToken = randomToken();
 
 const problems: string[] = [];

@@ -1,5 +1,4 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import { loadavg } from 'node:os';
@@ -9,11 +8,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Redis } from 'ioredis';
-import { randomToken } from '../oauth/crypto.js';
 import { measure, measureRate, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
-import { launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
+import { freshTargetOptions, launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
 
 // tools/call `echo` from one MCP SDK client, over the same upstream (the demo server, over stdio and over Streamable
 // HTTP): direct, through the gateway (memory store and Redis), and through mcp-proxy. Command, figures and a reading
@@ -46,13 +44,7 @@ const upstreamScript = fileURLToPath(new URL('./upstream.js', import.meta.url));
 // Compiled to bench/.build/bench/, three levels below the package root.
 const mcpProxyBin = fileURLToPath(new URL('../../../node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs', import.meta.url));
 
-const options: TargetOptions = {
-  clientId: 'bench-agent',
-  clientSecret: randomToken(),
-  encryptionKey: randomToken(),
-  redisUrl,
-  redisKeyPrefix: `portcullis-bench:${randomUUID()}:`,
-};
+const options: TargetOptions = freshTargetOptions(redisUrl);
 
 const UPSTREAMS = ['stdio', 'http'] as const;
 type UpstreamKind = (typeof UPSTREAMS)[number];
