@@ -7,12 +7,25 @@ const AS_WELL_KNOWN = '/.well-known/oauth-authorization-server';
 const OIDC_WELL_KNOWN = '/.well-known/openid-configuration';
 const PRM_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
+// The scopes of a list of resources, kept while the directory hands out that same list (it rebuilds it on a change).
+const scopesOf = new WeakMap<readonly ProtectedResource[], string[]>();
+
+function supportedScopes(resources: readonly ProtectedResource[]): string[] {
+  let scopes = scopesOf.get(resources);
+  if (!scopes) {
+    const names = new Set<string>();
+    for (const resource of resources) for (const scope of resource.scopes) names.add(scope.name);
+    names.add('offline_access');
+    scopes = [...names];
+    scopesOf.set(resources, scopes);
+  }
+  return scopes;
+}
+
 /** Authorization server metadata (RFC 8414 §2), also served as OpenID Connect discovery. */
 export function authorizationServerMetadata(ctx: ServerContext): Record<string, unknown> {
   const url = (path: string) => ctx.baseUrl + path;
-  const scopes = new Set<string>();
-  for (const resource of ctx.resources.all()) for (const scope of resource.scopes) scopes.add(scope.name);
-  scopes.add('offline_access');
+  const scopes = supportedScopes(ctx.resources.all());
   const authMethods = ['none', 'client_secret_basic', 'client_secret_post'];
   return {
     issuer: ctx.issuer,
@@ -22,7 +35,7 @@ export function authorizationServerMetadata(ctx: ServerContext): Record<string, 
     revocation_endpoint: url(ENDPOINTS.revocation),
     introspection_endpoint: url(ENDPOINTS.introspection),
     jwks_uri: url(ENDPOINTS.jwks),
-    scopes_supported: [...scopes],
+    scopes_supported: scopes,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],

@@ -18,6 +18,7 @@ export interface ProtectedResource {
 }
 
 export interface ResourceDirectory {
+  /** Every resource; the same array until the resources change, so that callers may cache what they derive from it. */
   all(): readonly ProtectedResource[];
   byResource(resource: string): ProtectedResource | undefined;
   /** The resource assumed when an authorization request names none (clients older than RFC 8707 support). */

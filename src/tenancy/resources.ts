@@ -49,6 +49,8 @@ export class Tenants implements ResourceDirectory {
   readonly #serviceScopes: ReadonlyMap<string, ReadonlySet<string>>;
   readonly #byId = new Map<string, Tenant>();
   readonly #byResource = new Map<string, Tenant>();
+  /** The resources of every tenant, built once per change of the tenants, not per discovery request. */
+  #resources: readonly ProtectedResource[] | undefined;
 
   constructor(config: Config, publicUrl: string) {
     this.#config = config;
@@ -74,6 +76,7 @@ export class Tenants implements ResourceDirectory {
     };
     this.#byId.set(config.id, tenant);
     this.#byResource.set(tenant.resource.resource, tenant);
+    this.#resources = undefined;
     return tenant;
   }
 
@@ -94,6 +97,7 @@ export class Tenants implements ResourceDirectory {
     if (!tenant || this.#fixed.has(id)) return undefined;
     this.#byId.delete(id);
     this.#byResource.delete(tenant.resource.resource);
+    this.#resources = undefined;
     return tenant;
   }
 
@@ -110,7 +114,8 @@ export class Tenants implements ResourceDirectory {
   }
 
   all(): readonly ProtectedResource[] {
-    return [...this.#byId.values()].map((tenant) => tenant.resource);
+    this.#resources ??= Object.freeze([...this.#byId.values()].map((tenant) => tenant.resource));
+    return this.#resources;
   }
 
   byResource(resource: string): ProtectedResource | undefined {

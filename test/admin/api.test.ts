@@ -102,6 +102,8 @@ describe('tenants through the admin API', () => {
   });
 
   it('creates a tenant that works at once; a policy change reaches a live session as list_changed; deleting ends it', async () => {
+    const scopesSupported = async () => ((await (await fetch(`${gateway.baseUrl}/.well-known/oauth-authorization-server`)).json()) as { scopes_supported: string[] }).scopes_supported;
+    expect(await scopesSupported()).not.toContain('notes:write');
     const created = await admin('/tenants/acme', GLOBAL, {
       method: 'PUT',
       body: { ...acmeTenant, upstreams: [{ id: 'demo', transport: 'demo' }, { id: 'docs', transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer upstream-secret' } }] },
@@ -112,6 +114,8 @@ describe('tenants through the admin API', () => {
     // Secrets never come back out.
     expect(JSON.stringify(view)).not.toContain('upstream-secret');
     expect((await admin('/tenants/acme', ACME)).status).toBe(200);
+    // The authorization server's metadata lists the new tenant's scopes too.
+    expect(await scopesSupported()).toContain('notes:write');
 
     // The new tenant is a resource of the authorization server and an MCP endpoint, now.
     const resource = tenantResource(gateway, 'acme');
