@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json.js';
-import type { Store } from './store.js';
+import type { Admission, Limit, Store } from './store.js';
 
 interface Entry {
   /** Canonical JSON: a deep copy callers cannot reach, with the same semantics as the Redis store's values. */
@@ -78,6 +78,47 @@ export class MemoryStore implements Store {
     this.#entries.set(key, { json: canonicalJson(value), expiresAt });
     this.#sweep();
     return value;
+  }
+
+  async admit(limits: readonly Limit[], now: number): Promise<Admission> {
+    // Everything is read and decided before anything is written, with no await in between: atomic here.
+    const writes: Array<() => void> = [];
+    const remaining: number[] = [];
+    for (const [index, limit] of limits.entries()) {
+      const current = this.#live(limit.key);
+      if (limit.kind === 'window') {
+        const used = current === undefined ? 0 : (JSON.parse(current.json) as number);
+        if (used + limit.cost > limit.limit) return { admitted: false, refused: index, retryAfterMs: Math.max(0, limit.resetAt - now) };
+        remaining.push(limit.limit - used - limit.cost);
+        writes.push(() => this.#entries.set(limit.key, { json: String(used + limit.cost), expiresAt: limit.resetAt }));
+      } else if (limit.kind === 'rate') {
+        const tat = Math.max(current === undefined ? now : (JSON.parse(current.json) as number), now);
+        const next = Math.ceil(tat + limit.cost * limit.intervalMs);
+        const tolerance = limit.burst * limit.intervalMs;
+        if (next - now > tolerance) return { admitted: false, refused: index, retryAfterMs: next - now - tolerance };
+        remaining.push(Math.floor((tolerance - (next - now)) / limit.intervalMs));
+        writes.push(() => this.#entries.set(limit.key, { json: String(next), expiresAt: next }));
+      } else {
+        const leases = Object.entries(current === undefined ? {} : (JSON.parse(current.json) as Record<string, number>)).filter(([, expiresAt]) => expiresAt > now);
+        if (leases.length + 1 > limit.limit) {
+          return { admitted: false, refused: index, retryAfterMs: Math.max(0, Math.min(...leases.map(([, expiresAt]) => expiresAt)) - now) };
+        }
+        remaining.push(limit.limit - leases.length - 1);
+        const held = Object.fromEntries([...leases, [limit.lease, limit.expiresAt]]);
+        writes.push(() => this.#entries.set(limit.key, { json: canonicalJson(held), expiresAt: Math.max(...Object.values(held)) }));
+      }
+    }
+    for (const write of writes) write();
+    this.#sweep();
+    return { admitted: true, remaining };
+  }
+
+  async release(key: string, lease: string): Promise<void> {
+    const current = this.#live(key);
+    if (current === undefined) return;
+    const { [lease]: _released, ...rest } = JSON.parse(current.json) as Record<string, number>;
+    if (Object.keys(rest).length === 0) this.#entries.delete(key);
+    else this.#entries.set(key, { json: canonicalJson(rest), expiresAt: Math.max(...Object.values(rest)) });
   }
 
   async close(): Promise<void> {

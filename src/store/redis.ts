@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { canonicalJson } from './canonical-json.js';
 import type { Bus } from './bus.js';
-import type { Store } from './store.js';
+import type { Admission, Limit, Store } from './store.js';
 
 /**
  * KEYS[1] key; ARGV[1] canonical JSON of the expected value; ARGV[2] canonical JSON of the next value;
@@ -27,9 +27,59 @@ if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) 
 return value
 `;
 
+/**
+ * KEYS: one per limit; ARGV[1]: the limits as a JSON array (kind and numbers, same order); ARGV[2]: now, epoch ms.
+ * Decides every limit before writing any (all-or-nothing); returns {1, -1, 0, remaining...} or {0, index, retryAfterMs}.
+ */
+const ADMIT = `
+local limits = cjson.decode(ARGV[1])
+local now = tonumber(ARGV[2])
+local remaining = {}
+local next = {}
+for i, limit in ipairs(limits) do
+  local key = KEYS[i]
+  if limit.kind == 'window' then
+    local used = tonumber(redis.call('GET', key) or '0')
+    if used + limit.cost > limit.limit then return {0, i - 1, math.max(0, limit.resetAt - now)} end
+    remaining[i] = limit.limit - used - limit.cost
+  elseif limit.kind == 'rate' then
+    local tat = tonumber(redis.call('GET', key) or now)
+    if tat < now then tat = now end
+    local tolerance = limit.burst * limit.intervalMs
+    next[i] = math.ceil(tat + limit.cost * limit.intervalMs)
+    if next[i] - now > tolerance then return {0, i - 1, next[i] - now - tolerance} end
+    remaining[i] = math.floor((tolerance - (next[i] - now)) / limit.intervalMs)
+  else
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+    local held = redis.call('ZCARD', key)
+    if held + 1 > limit.limit then
+      local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      return {0, i - 1, math.max(0, tonumber(first[2]) - now)}
+    end
+    remaining[i] = limit.limit - held - 1
+  end
+end
+for i, limit in ipairs(limits) do
+  local key = KEYS[i]
+  if limit.kind == 'window' then
+    redis.call('INCRBY', key, limit.cost)
+    redis.call('PEXPIREAT', key, limit.resetAt)
+  elseif limit.kind == 'rate' then
+    redis.call('SET', key, next[i], 'PXAT', next[i])
+  else
+    redis.call('ZADD', key, limit.expiresAt, limit.lease)
+    if redis.call('PEXPIRETIME', key) < limit.expiresAt then redis.call('PEXPIREAT', key, limit.expiresAt) end
+  end
+end
+local reply = {1, -1, 0}
+for i = 1, #limits do reply[i + 3] = remaining[i] end
+return reply
+`;
+
 interface ScriptedRedis extends Redis {
   portcullisCompareAndSet(key: string, expected: string, next: string, ttlSeconds: number): Promise<number>;
   portcullisIncrement(key: string, by: number, ttlSeconds: number): Promise<number>;
+  portcullisAdmit(numberOfKeys: number, ...args: string[]): Promise<number[]>;
 }
 
 /** Options of {@link RedisStore}: a URL to connect to, or a client the caller owns. */
@@ -41,7 +91,7 @@ export type RedisStoreOptions =
  * The {@link Store} for more than one gateway instance. Each operation is one round trip and atomic on the server:
  * take is GETDEL, compareAndSet and increment are Lua scripts (EVALSHA through ioredis `defineCommand`), and
  * compareAndSet with `expected === undefined` is SET NX. Values are canonical JSON strings (see
- * {@link canonicalJson}). Needs Redis 6.2+ (GETDEL).
+ * {@link canonicalJson}). Needs Redis 6.2+ (GETDEL), and Redis 7 for `admit`.
  *
  * Errors propagate so the gateway fails closed: a client made from `url` gives up on a command after one
  * reconnection attempt or two seconds, instead of queueing it until Redis returns.
@@ -70,6 +120,7 @@ export class RedisStore implements Store, Bus {
     }
     redis.defineCommand('portcullisCompareAndSet', { lua: COMPARE_AND_SET, numberOfKeys: 1 });
     redis.defineCommand('portcullisIncrement', { lua: INCREMENT, numberOfKeys: 1 });
+    redis.defineCommand('portcullisAdmit', { lua: ADMIT });
     this.#redis = redis as ScriptedRedis;
   }
 
@@ -107,6 +158,22 @@ export class RedisStore implements Store, Bus {
   async increment(key: string, by: number, ttlSeconds: number): Promise<number> {
     if (!Number.isSafeInteger(by)) throw new RangeError(`increment must be an integer, got ${by}`);
     return this.#redis.portcullisIncrement(this.#key(key), by, ttl(ttlSeconds));
+  }
+
+  /** One round trip: a Lua script reads every limit, then writes all of them or none. Needs Redis 7 (PXAT, PEXPIRETIME). */
+  async admit(limits: readonly Limit[], now: number): Promise<Admission> {
+    if (limits.length === 0) return { admitted: true, remaining: [] };
+    // Redis takes whole milliseconds for expiry times.
+    const described = limits.map(({ key: _key, ...limit }) =>
+      limit.kind === 'window' ? { ...limit, resetAt: Math.ceil(limit.resetAt) } : limit.kind === 'concurrency' ? { ...limit, expiresAt: Math.ceil(limit.expiresAt) } : limit,
+    );
+    const reply = await this.#redis.portcullisAdmit(limits.length, ...limits.map((limit) => this.#key(limit.key)), JSON.stringify(described), String(Math.floor(now)));
+    const [admitted, refused, retryAfterMs, ...remaining] = reply.map(Number);
+    return admitted === 1 ? { admitted: true, remaining } : { admitted: false, refused: refused!, retryAfterMs: retryAfterMs! };
+  }
+
+  async release(key: string, lease: string): Promise<void> {
+    await this.#redis.zrem(this.#key(key), lease);
   }
 
   async publish(channel: string, message: string): Promise<number> {

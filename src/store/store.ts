@@ -21,6 +21,28 @@ export interface Store {
    * which makes fixed windows.
    */
   increment(key: string, by: number, ttlSeconds: number): Promise<number>;
+  /**
+   * All-or-nothing admission against several limits at `now` (epoch ms): either every limit takes its cost, or none
+   * does and the first one that refuses is named with how long until it would admit. Each limit has its own key;
+   * no two limits of one call may share one. Semantics in docs/storage.md ("Limits").
+   */
+  admit(limits: readonly Limit[], now: number): Promise<Admission>;
+  /** Ends a concurrency lease before it expires. */
+  release(key: string, lease: string): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }
+
+/**
+ * One limit of an admission. A **window** counts `cost` per admission up to `limit` until `resetAt` (the caller aligns
+ * windows, e.g. to the UTC calendar). A **rate** is a token bucket in GCRA form: one unit per `intervalMs`, at most
+ * `burst` at once. A **concurrency** limit holds a lease per admission, up to `limit` leases, each until `expiresAt`
+ * or its release, so a replica that dies cannot keep its slots.
+ */
+export type Limit =
+  | { kind: 'window'; key: string; limit: number; cost: number; resetAt: number }
+  | { kind: 'rate'; key: string; intervalMs: number; burst: number; cost: number }
+  | { kind: 'concurrency'; key: string; limit: number; lease: string; expiresAt: number };
+
+/** What an admission did: what each limit has left after it, or which limit refused and when it would admit. */
+export type Admission = { admitted: true; remaining: number[] } | { admitted: false; refused: number; retryAfterMs: number };

@@ -6,6 +6,8 @@ export interface StoreUnderTest {
   store: Store;
   /** Moves the store's clock forward; without it, expiry tests wait in real time. */
   advance?: (ms: number) => void;
+  /** The store's clock, epoch ms; `Date.now` when absent. */
+  now?: () => number;
 }
 
 /**
@@ -16,12 +18,14 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
   describe(name, () => {
     let store: Store;
     let elapse: (ms: number) => Promise<void>;
+    let now: () => number;
 
     beforeEach(async () => {
       const made = await make();
       store = made.store;
       const advance = made.advance;
       elapse = advance === undefined ? sleep : async (ms) => advance(ms);
+      now = made.now ?? Date.now;
     });
 
     afterEach(async () => {
@@ -203,6 +207,58 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
         await elapse(600);
         expect(await store.get('window')).toBeUndefined();
         expect(await store.increment('window', 1, 1)).toBe(1);
+      });
+    });
+
+    describe('admit', () => {
+      it('counts a window up to its limit, then refuses until it resets, naming the limit and the wait', async () => {
+        const resetAt = now() + 600;
+        const window = { kind: 'window' as const, key: 'w', limit: 3, cost: 1, resetAt };
+        for (const left of [2, 1, 0]) expect(await store.admit([window], now())).toEqual({ admitted: true, remaining: [left] });
+        const refused = await store.admit([window], now());
+        expect(refused).toMatchObject({ admitted: false, refused: 0 });
+        expect(refused.admitted === false && refused.retryAfterMs).toBeGreaterThan(400);
+        await elapse(700);
+        expect(await store.admit([{ ...window, resetAt: now() + 600 }], now())).toEqual({ admitted: true, remaining: [2] });
+      });
+
+      it('is all-or-nothing: a call refused by one limit takes nothing from the others', async () => {
+        const resetAt = now() + 60_000;
+        const wide = { kind: 'window' as const, key: 'tenant', limit: 10, cost: 1, resetAt };
+        const narrow = { kind: 'window' as const, key: 'agent', limit: 1, cost: 1, resetAt };
+        expect(await store.admit([wide, narrow], now())).toEqual({ admitted: true, remaining: [9, 0] });
+        expect(await store.admit([wide, narrow], now())).toMatchObject({ admitted: false, refused: 1 });
+        expect(await store.admit([wide], now())).toEqual({ admitted: true, remaining: [8] });
+      });
+
+      it('lets a token bucket spend its burst at once, then one unit per interval', async () => {
+        const bucket = { kind: 'rate' as const, key: 'r', intervalMs: 200, burst: 3, cost: 1 };
+        for (const left of [2, 1, 0]) expect(await store.admit([bucket], now())).toEqual({ admitted: true, remaining: [left] });
+        const refused = await store.admit([bucket], now());
+        expect(refused).toMatchObject({ admitted: false, refused: 0 });
+        expect(refused.admitted === false && refused.retryAfterMs).toBeGreaterThan(100);
+        expect(refused.admitted === false && refused.retryAfterMs).toBeLessThanOrEqual(200);
+        await elapse(250);
+        expect(await store.admit([bucket], now())).toMatchObject({ admitted: true });
+        expect(await store.admit([bucket], now())).toMatchObject({ admitted: false });
+      });
+
+      it('holds concurrency leases until released or expired', async () => {
+        const slot = (lease: string, ms = 60_000) => ({ kind: 'concurrency' as const, key: 'c', limit: 2, lease, expiresAt: now() + ms });
+        expect(await store.admit([slot('a', 500)], now())).toEqual({ admitted: true, remaining: [1] });
+        expect(await store.admit([slot('b')], now())).toEqual({ admitted: true, remaining: [0] });
+        expect(await store.admit([slot('c')], now())).toMatchObject({ admitted: false, refused: 0 });
+        await store.release('c', 'b');
+        expect(await store.admit([slot('c')], now())).toEqual({ admitted: true, remaining: [0] });
+        // Lease a expires: a replica that died holding it does not keep the slot.
+        await elapse(700);
+        expect(await store.admit([slot('d')], now())).toEqual({ admitted: true, remaining: [0] });
+      });
+
+      it('admits exactly the limit among many concurrent callers', async () => {
+        const resetAt = now() + 60_000;
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.admit([{ kind: 'window', key: 'race', limit: 10, cost: 1, resetAt }], now())));
+        expect(results.filter((result) => result.admitted)).toHaveLength(10);
       });
     });
   });

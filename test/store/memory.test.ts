@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
 import { storeContract } from './contract.js';
 
-function clockedStore(): { store: MemoryStore; advance: (ms: number) => void } {
+function clockedStore(): { store: MemoryStore; advance: (ms: number) => void; now: () => number } {
   let now = 1_700_000_000_000;
   return {
     store: new MemoryStore({ now: () => now }),
     advance: (ms) => {
       now += ms;
     },
+    now: () => now,
   };
 }
 
