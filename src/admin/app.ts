@@ -105,10 +105,11 @@ export function adminApi(options: AdminOptions): Hono<Env> {
     if (tenants.isFixed(id)) return problem(409, 'conflict', `tenant ${id} is defined in the configuration file; change it there`);
     return tenant;
   };
+  // Upstreams are where the gateway connects, with its own network reach and credentials: a global admin's call.
   const replacePart = async (c: Context<Env>, part: 'policy' | 'upstreams') => {
     await sync.refresh(true);
     const id = c.req.param('id')!;
-    const tenant = changeable(c, id, false);
+    const tenant = changeable(c, id, part === 'upstreams');
     if (tenant instanceof Response) return tenant;
     const body = await json(c);
     const next = validate({ ...tenant.config, [part]: body });

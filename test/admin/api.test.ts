@@ -72,6 +72,8 @@ describe('admin API authentication', () => {
   it('keeps a tenant admin to its tenants and out of global operations', async () => {
     expect((await admin('/tenants/default', ACME)).status).toBe(403);
     expect((await admin('/tenants/acme', ACME, { method: 'PUT', body: acmeTenant })).status).toBe(403);
+    // Where the gateway connects (its network reach, its credentials) is not a tenant admin's to change.
+    expect((await admin('/tenants/acme/upstreams', ACME, { method: 'PUT', body: [{ id: 'x', transport: 'streamable-http', url: 'http://169.254.169.254/mcp' }] })).status).toBe(403);
     const listed = (await (await admin('/tenants', ACME)).json()) as { tenants: Array<{ id: string }> };
     expect(listed.tenants.map((tenant) => tenant.id)).not.toContain('default');
   });
@@ -114,6 +116,10 @@ describe('tenants through the admin API', () => {
     // Secrets never come back out.
     expect(JSON.stringify(view)).not.toContain('upstream-secret');
     expect((await admin('/tenants/acme', ACME)).status).toBe(200);
+    // A global admin replaces the upstreams: the unreachable docs upstream goes.
+    const upstreams = await admin('/tenants/acme/upstreams', GLOBAL, { method: 'PUT', body: [{ id: 'demo', transport: 'demo' }] });
+    expect(upstreams.status).toBe(200);
+    expect(((await upstreams.json()) as { upstreams: Array<{ id: string }> }).upstreams.map((upstream) => upstream.id)).toEqual(['demo']);
     // The authorization server's metadata lists the new tenant's scopes too.
     expect(await scopesSupported()).toContain('notes:write');
 
