@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../../oauth/password.js';
 import { policySchema } from '../policy/schema.js';
+import { quotasSchema } from '../quota/schema.js';
 
 /**
  * The whole configuration of a gateway, validated once at start-up. Every field is documented in README.md
@@ -115,6 +116,8 @@ export const tenantSchema = z
     upstreams: z.array(upstreamSchema).default([]),
     /** Which tools, prompts and resources each caller may see and use (docs/policy.md). */
     policy: policySchema.default({ default: 'allow', rules: [] }),
+    /** Rates, windows and concurrency bounds on tool calls, per agent, user, tool or the tenant (docs/quotas.md). */
+    quotas: quotasSchema.default({ onStoreDown: 'deny', limits: [] }),
     /** Who may log in to the tenant, besides the users whose own `tenants` name it. */
     members: z
       .object({ users: z.array(z.string().min(1).max(200)).default([]), groups: z.array(z.string().min(1).max(200)).default([]) })

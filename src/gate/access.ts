@@ -1,12 +1,16 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Logger } from '../../oauth/types.js';
 import type { Caller, Decision, Target } from '../policy/engine.js';
+import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenancy/resources.js';
+import { admitToolCall } from './quota.js';
 
 /** The policy gate of one MCP session: decisions about its caller, whose scopes can grow within the session (step-up). */
 export interface Access {
   /** A decision for a call (with arguments) or for listing (without). */
   decide(authInfo: AuthInfo | undefined, target: Target, args?: Record<string, unknown>): Decision;
+  /** The quota gate of a tool call the policy allowed: resolves with what ends its leases, or throws the quota error. */
+  admitToolCall(upstream: string, tool: string): Promise<() => Promise<void>>;
 }
 
 export interface AccessOptions {
@@ -16,6 +20,8 @@ export interface AccessOptions {
   clientId: string;
   /** The groups of a user, for rules that name groups. */
   groupsOf: (sub: string) => readonly string[];
+  store: Store;
+  now: () => number;
   logger: Logger;
 }
 
@@ -35,6 +41,13 @@ export function sessionAccess(options: AccessOptions): Access {
         options.logger.info({ tenant: tenant.config.id, sub: caller.sub, client: caller.clientId, target, decision }, 'policy refused a request');
       }
       return decision;
+    },
+    admitToolCall(upstream, tool) {
+      const tenant = options.tenant();
+      return admitToolCall(
+        { tenant: tenant.config.id, quotas: tenant.config.quotas, store: options.store, now: options.now, logger: options.logger },
+        { clientId: options.clientId, sub: options.sub, upstream, tool },
+      );
     },
   };
 }

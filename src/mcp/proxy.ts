@@ -370,9 +370,14 @@ export class ProxySession {
       }));
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const target = await this.#admit('tool', request.params.name, request.params.arguments, extra as Extra);
-        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name }, undefined, options));
-        if (!Array.isArray(result.content)) return result;
-        return { ...result, content: result.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
+        const release = await this.#access.admitToolCall(target.upstream.config.id, target.name);
+        try {
+          const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name }, undefined, options));
+          if (!Array.isArray(result.content)) return result;
+          return { ...result, content: result.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
+        } finally {
+          await release();
+        }
       });
     }
     if (caps.prompts) {

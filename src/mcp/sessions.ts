@@ -270,7 +270,7 @@ export class SessionRegistry {
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
     let live: LiveSession | undefined;
-    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, logger: this.#o.logger });
+    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, store: this.#o.store, now: this.#o.now, logger: this.#o.logger });
     const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, access, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
