@@ -184,7 +184,15 @@ export const configSchema = z
     publicUrl: baseUrl.optional(),
     /** The OAuth issuer identifier; defaults to publicUrl. */
     issuer: baseUrl.optional(),
-    server: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).strict().default({ host: '127.0.0.1', port: 8787 }),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+        /** Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges); none by default. */
+        trustedProxies: z.array(z.string().regex(/^[0-9A-Fa-f:.]+(?:\/\d{1,3})?$/, 'must be an IP address or a CIDR range')).default([]),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8787, trustedProxies: [] }),
     store: storeSchema.default({ type: 'memory' }),
     /** Encrypts the shared signing and cookie keys at rest. Required with a shared store. */
     encryptionKey: z.string().min(32, 'must be at least 32 characters').optional(),

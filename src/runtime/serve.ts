@@ -8,6 +8,7 @@ import { settleUrls } from '../config/settle.js';
 import { MemoryStore } from '../store/memory.js';
 import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
+import { clientAddressResolver } from './client-address.js';
 import { createGuardedFetch } from './guarded-fetch.js';
 import { createStdioTransportFactory } from './stdio.js';
 
@@ -43,13 +44,14 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     fetch: (request, env) => (handler ? handler(request, env) : new Response('starting', { status: 503 })),
   }) as Server;
   const { host, port } = options.config.server;
+  const clientAddress = clientAddressResolver(options.config.server.trustedProxies);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const bound = server.address() as AddressInfo;
   const hostForUrl = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  const config = settleUrls({ ...options.config, server: { host, port: bound.port } }, options.source);
+  const config = settleUrls({ ...options.config, server: { ...options.config.server, port: bound.port } }, options.source);
 
   let gateway: Gateway | undefined;
   // Redis is both the shared store and the bus between replicas; a memory store belongs to one process.
@@ -65,7 +67,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         ...(options.clientMetadataCa !== undefined && { ca: options.clientMetadataCa }),
       }),
       createStdioTransport: createStdioTransportFactory(process.env, logger),
-      clientIp: (c) => (c.env as HttpBindings | undefined)?.incoming.socket.remoteAddress,
+      clientIp: (c) => clientAddress({ socketAddress: (c.env as HttpBindings | undefined)?.incoming.socket.remoteAddress, forwardedFor: c.req.header('x-forwarded-for') }),
       ...(options.now !== undefined && { now: options.now }),
     });
     const { app } = gateway;

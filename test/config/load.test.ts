@@ -56,7 +56,7 @@ describe('schema', () => {
 
   test('fills the documented defaults', () => {
     const config = parseConfig(minimal);
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, trustedProxies: [] });
     expect(config.store).toEqual({ type: 'memory' });
     expect(config.defaultTenant).toBe('default');
     expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [], upstreams: [], policy: { default: 'allow', rules: [] }, quotas: { onStoreDown: 'deny', limits: [] }, members: { users: [], groups: [] } });
