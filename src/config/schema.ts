@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parsePasswordHash } from '../../oauth/password.js';
 import { policySchema } from '../policy/schema.js';
 import { quotasSchema } from '../quota/schema.js';
+import { refineUnique } from './unique.js';
 
 /**
  * The whole configuration of a gateway, validated once at start-up. Every field is documented in README.md
@@ -262,24 +263,17 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const ids = new Set<string>();
-    config.tenants.forEach((tenant, index) => {
-      if (ids.has(tenant.id)) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'id'], message: `duplicate tenant id "${tenant.id}"` });
-      ids.add(tenant.id);
-    });
+    refineUnique(ctx, config.tenants, { list: 'tenants', field: 'id', what: 'tenant id' }, (tenant) => tenant.id);
+    refineUnique(ctx, config.users, { list: 'users', field: 'username', what: 'username' }, (user) => user.username);
+    refineUnique(ctx, config.clients, { list: 'clients', field: 'clientId', what: 'client id' }, (client) => client.clientId);
+    const ids = new Set(config.tenants.map((tenant) => tenant.id));
     if (!ids.has(config.defaultTenant)) ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `no tenant has the id "${config.defaultTenant}"` });
-    const usernames = new Set<string>();
     config.users.forEach((user, index) => {
-      if (usernames.has(user.username)) ctx.addIssue({ code: 'custom', path: ['users', index, 'username'], message: `duplicate username "${user.username}"` });
-      usernames.add(user.username);
       user.tenants.forEach((tenant, t) => {
         if (!ids.has(tenant)) ctx.addIssue({ code: 'custom', path: ['users', index, 'tenants', t], message: `no tenant has the id "${tenant}"` });
       });
     });
-    const clientIds = new Set<string>();
     config.clients.forEach((client, index) => {
-      if (clientIds.has(client.clientId)) ctx.addIssue({ code: 'custom', path: ['clients', index, 'clientId'], message: `duplicate client id "${client.clientId}"` });
-      clientIds.add(client.clientId);
       if (!ids.has(client.tenant)) ctx.addIssue({ code: 'custom', path: ['clients', index, 'tenant'], message: `no tenant has the id "${client.tenant}"` });
     });
     if (config.store.type !== 'memory' && config.encryptionKey === undefined) {

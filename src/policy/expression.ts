@@ -25,11 +25,26 @@ const environment = new Environment({
 /** A compiled condition: true, false, or an error (a missing argument, a type mismatch). */
 export type Condition = (context: ExpressionContext) => boolean;
 
+// Loading a configuration validates each condition and then compiles the policy; thousands of tenants often share
+// conditions. Each distinct source is compiled once (bounded: an unusual fleet simply compiles again).
+const compiled = new Map<string, Condition>();
+const MAX_COMPILED = 10_000;
+
 /**
- * Compiles a CEL expression (https://cel.dev) once; throws a readable message when it does not parse, uses a
- * variable that does not exist, or is not a boolean.
+ * Compiles a CEL expression (https://cel.dev), once per distinct source; throws a readable message when it does
+ * not parse, uses a variable that does not exist, or is not a boolean.
  */
 export function compileCondition(source: string): Condition {
+  let condition = compiled.get(source);
+  if (!condition) {
+    condition = compile(source);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(source, condition);
+  }
+  return condition;
+}
+
+function compile(source: string): Condition {
   const parsed = environment.parse(source);
   const checked = parsed.check();
   if (!checked.valid) throw new Error(checked.error?.message.split('\n')[0] ?? 'invalid expression');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refineUnique } from '../config/unique.js';
 import { compileCondition } from './expression.js';
 
 /** The annotations of a tool a rule can match (MCP 2025-11-25 server/tools, ToolAnnotations). */
@@ -61,13 +62,7 @@ export const policySchema = z
     rules: z.array(ruleSchema).default([]),
   })
   .strict()
-  .superRefine((policy, ctx) => {
-    const ids = new Set<string>();
-    policy.rules.forEach((rule, index) => {
-      if (ids.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', index, 'id'], message: `duplicate rule id "${rule.id}"` });
-      ids.add(rule.id);
-    });
-  });
+  .superRefine((policy, ctx) => refineUnique(ctx, policy.rules, { list: 'rules', field: 'id', what: 'rule id' }, (rule) => rule.id));
 
 export type RuleConfig = z.infer<typeof ruleSchema>;
 export type PolicyConfig = z.infer<typeof policySchema>;

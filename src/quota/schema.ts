@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refineUnique } from '../config/unique.js';
 
 const globs = z.array(z.string().min(1).max(512)).min(1);
 
@@ -30,13 +31,7 @@ export const quotasSchema = z
     limits: z.array(quotaLimitSchema).default([]),
   })
   .strict()
-  .superRefine((quotas, ctx) => {
-    const ids = new Set<string>();
-    quotas.limits.forEach((limit, index) => {
-      if (ids.has(limit.id)) ctx.addIssue({ code: 'custom', path: ['limits', index, 'id'], message: `duplicate limit id "${limit.id}"` });
-      ids.add(limit.id);
-    });
-  });
+  .superRefine((quotas, ctx) => refineUnique(ctx, quotas.limits, { list: 'limits', field: 'id', what: 'limit id' }, (limit) => limit.id));
 
 export type QuotaLimitConfig = z.infer<typeof quotaLimitSchema>;
 export type QuotasConfig = z.infer<typeof quotasSchema>;
