@@ -9,6 +9,7 @@ import type { Logger } from '../oauth/types.js';
 import type { Config } from './config/schema.js';
 import { bearerAuth, type BearerVariables } from './mcp/bearer.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
+import { Metrics } from './observe/metrics.js';
 import { SessionRegistry } from './mcp/sessions.js';
 import type { StdioTransportFactory } from './mcp/upstream.js';
 import type { Bus } from './store/bus.js';
@@ -52,6 +53,7 @@ export interface Gateway {
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const tenants = new Tenants(config, config.publicUrl);
+  const metrics = new Metrics();
   const users = new LocalUsers(config.users, (tenant) => tenants.get(tenant)?.config.members);
   const as = await createAuthorizationServer({
     issuer: config.issuer,
@@ -117,6 +119,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     maxSessions: config.mcp.maxSessions,
     keepAliveMs: config.mcp.keepAliveMs,
     groupsOf: (sub) => users.groupsOf(sub),
+    metrics,
     resourceMetadataUrl: as.resourceMetadataUrl,
     ...(deps.bus !== undefined && { bus: deps.bus }),
   });
@@ -171,6 +174,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         endSessionsOf: (revoked) => sessions.endSessionsOf(revoked),
       },
       logger: deps.logger,
+      metrics,
     }),
   );
   app.route('/', as.app);

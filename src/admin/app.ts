@@ -5,6 +5,8 @@ import { readBody } from '../../oauth/http.js';
 import type { Client } from '../../oauth/clients.js';
 import type { Logger } from '../../oauth/types.js';
 import { tenantSchema, type Config, type TenantConfig } from '../config/schema.js';
+import type { Metrics } from '../observe/metrics.js';
+import { planReferences } from '../quota/schema.js';
 import type { Revoked } from '../mcp/sessions.js';
 import type { Tenant, Tenants } from '../tenancy/resources.js';
 import type { TenantSync } from '../tenancy/sync.js';
@@ -28,6 +30,7 @@ export interface AdminOptions {
   serviceClientIds: readonly string[];
   revoker: Revoker;
   logger: Logger;
+  metrics: Metrics;
 }
 
 type Env = { Variables: AdminVariables };
@@ -89,12 +92,14 @@ export function adminApi(options: AdminOptions): Hono<Env> {
       throw new Refusal(problem(400, 'invalid_request', 'the body is not valid JSON'));
     }
   };
-  /** Validates a tenant as the API accepts it: the configuration schema, and no stdio upstream. */
+  /** Validates a tenant as the API accepts it: the configuration schema, plans the file defines, and no stdio upstream. */
   const validate = (candidate: unknown): TenantConfig | Response => {
     const parsed = tenantSchema.safeParse(candidate);
     if (!parsed.success) return invalid(parsed.error.issues);
     const stdio = parsed.data.upstreams.findIndex((upstream) => upstream.transport === 'stdio');
     if (stdio >= 0) return invalid([{ code: 'custom', path: ['upstreams', stdio, 'transport'], message: 'stdio upstreams come from the configuration file only', input: undefined }]);
+    const unknownPlans = planReferences(parsed.data.quotas).filter(({ plan }) => !tenants.hasPlan(plan));
+    if (unknownPlans.length > 0) return invalid(unknownPlans.map(({ plan, path }) => ({ code: 'custom', path, message: `no plan has the id "${plan}"`, input: undefined })));
     return parsed.data;
   };
   /** The tenant an admin may change: one made through the API. */
@@ -167,6 +172,8 @@ export function adminApi(options: AdminOptions): Hono<Env> {
     if (!c.get('admin').global) return forbidden('this needs a global admin');
     await next();
   };
+  // Every tenant's counters: a global admin's (point a scraper at it with a global admin token).
+  api.get('/metrics', globalOnly, (c) => c.body(options.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
   api.use('/users', globalOnly);
   api.use('/users/*', globalOnly);
   api.use('/clients', globalOnly);

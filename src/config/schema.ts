@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../../oauth/password.js';
 import { policySchema } from '../policy/schema.js';
-import { quotasSchema } from '../quota/schema.js';
+import { planReferences, planSchema, quotasSchema } from '../quota/schema.js';
 import { refineUnique } from './unique.js';
 
 /**
@@ -118,7 +118,7 @@ export const tenantSchema = z
     /** Which tools, prompts and resources each caller may see and use (docs/policy.md). */
     policy: policySchema.default({ default: 'allow', rules: [] }),
     /** Rates, windows and concurrency bounds on tool calls, per agent, user, tool or the tenant (docs/quotas.md). */
-    quotas: quotasSchema.default({ onStoreDown: 'deny', limits: [] }),
+    quotas: quotasSchema.prefault({}),
     /** Who may log in to the tenant, besides the users whose own `tenants` name it. */
     members: z
       .object({ users: z.array(z.string().min(1).max(200)).default([]), groups: z.array(z.string().min(1).max(200)).default([]) })
@@ -198,6 +198,8 @@ export const configSchema = z
     /** Encrypts the shared signing and cookie keys at rest. Required with a shared store. */
     encryptionKey: z.string().min(32, 'must be at least 32 characters').optional(),
     tenants: z.array(tenantSchema).min(1),
+    /** Plans (tiers) of quota limits that tenants and agents are assigned (docs/quotas.md). */
+    plans: z.array(planSchema).default([]),
     /** The tenant whose resource is <publicUrl>/mcp and which an authorization request without `resource` means. */
     defaultTenant: slug.default('default'),
     users: z.array(userSchema).default([]),
@@ -266,6 +268,13 @@ export const configSchema = z
     refineUnique(ctx, config.tenants, { list: 'tenants', field: 'id', what: 'tenant id' }, (tenant) => tenant.id);
     refineUnique(ctx, config.users, { list: 'users', field: 'username', what: 'username' }, (user) => user.username);
     refineUnique(ctx, config.clients, { list: 'clients', field: 'clientId', what: 'client id' }, (client) => client.clientId);
+    refineUnique(ctx, config.plans, { list: 'plans', field: 'id', what: 'plan id' }, (plan) => plan.id);
+    const plans = new Set(config.plans.map((plan) => plan.id));
+    config.tenants.forEach((tenant, index) => {
+      for (const { plan, path } of planReferences(tenant.quotas)) {
+        if (!plans.has(plan)) ctx.addIssue({ code: 'custom', path: ['tenants', index, ...path], message: `no plan has the id "${plan}"` });
+      }
+    });
     const ids = new Set(config.tenants.map((tenant) => tenant.id));
     if (!ids.has(config.defaultTenant)) ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `no tenant has the id "${config.defaultTenant}"` });
     config.users.forEach((user, index) => {

@@ -1,5 +1,6 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Logger } from '../../oauth/types.js';
+import type { Metrics } from '../observe/metrics.js';
 import type { Caller, Decision, Target } from '../policy/engine.js';
 import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenancy/resources.js';
@@ -23,6 +24,7 @@ export interface AccessOptions {
   store: Store;
   now: () => number;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /**
@@ -45,7 +47,7 @@ export function sessionAccess(options: AccessOptions): Access {
     admitToolCall(upstream, tool) {
       const tenant = options.tenant();
       return admitToolCall(
-        { tenant: tenant.config.id, quotas: tenant.config.quotas, store: options.store, now: options.now, logger: options.logger },
+        { tenant: tenant.config.id, quotas: tenant.quotas, store: options.store, now: options.now, logger: options.logger, metrics: options.metrics },
         { clientId: options.clientId, sub: options.sub, upstream, tool },
       );
     },

@@ -7,6 +7,7 @@ import { randomToken } from '../../oauth/crypto.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { readBody } from '../../oauth/http.js';
 import type { Logger } from '../../oauth/types.js';
+import type { Metrics } from '../observe/metrics.js';
 import { sessionAccess } from '../gate/access.js';
 import type { Tenant } from '../tenancy/resources.js';
 import type { Bus } from '../store/bus.js';
@@ -59,6 +60,7 @@ export interface SessionRegistryOptions {
   keepAliveMs?: number;
   /** The groups of a user, for policy rules that name groups. */
   groupsOf: (sub: string) => readonly string[];
+  metrics: Metrics;
   /** The URL of a resource's protected resource metadata (RFC 9728), for scope challenges. */
   resourceMetadataUrl: (resource: string) => string;
 }
@@ -270,7 +272,7 @@ export class SessionRegistry {
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
     let live: LiveSession | undefined;
-    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, store: this.#o.store, now: this.#o.now, logger: this.#o.logger });
+    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, store: this.#o.store, now: this.#o.now, logger: this.#o.logger, metrics: this.#o.metrics });
     const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, access, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,

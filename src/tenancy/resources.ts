@@ -1,14 +1,17 @@
 import type { ProtectedResource, ResourceDirectory } from '../../oauth/types.js';
 import type { Config, TenantConfig } from '../config/schema.js';
 import { Policy } from '../policy/engine.js';
+import { compileQuotas, type TenantQuotas } from '../quota/compile.js';
+import type { PlanConfig } from '../quota/schema.js';
 
-/** A tenant as the gateway serves it: its configuration, its one MCP resource and its compiled policy. */
+/** A tenant as the gateway serves it: its configuration, its one MCP resource, its compiled policy and quotas. */
 export interface Tenant {
   config: TenantConfig;
   resource: ProtectedResource;
   /** The request path of the tenant's MCP endpoint on this gateway (without the public base URL's path). */
   path: string;
   policy: Policy;
+  quotas: TenantQuotas;
 }
 
 /**
@@ -47,6 +50,7 @@ export class Tenants implements ResourceDirectory {
   readonly #publicUrl: string;
   readonly #fixed: ReadonlySet<string>;
   readonly #serviceScopes: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly #plans: ReadonlyMap<string, PlanConfig>;
   readonly #byId = new Map<string, Tenant>();
   readonly #byResource = new Map<string, Tenant>();
   /** The resources of every tenant, built once per change of the tenants, not per discovery request. */
@@ -57,6 +61,7 @@ export class Tenants implements ResourceDirectory {
     this.#publicUrl = publicUrl;
     this.#fixed = new Set(config.tenants.map((tenant) => tenant.id));
     this.#serviceScopes = serviceClientScopes(config);
+    this.#plans = new Map(config.plans.map((plan) => [plan.id, plan]));
     for (const tenant of config.tenants) this.#add(tenant);
   }
 
@@ -66,6 +71,7 @@ export class Tenants implements ResourceDirectory {
       config,
       path,
       policy: compilePolicy(this.#config, config, this.#serviceScopes),
+      quotas: compileQuotas(config.quotas, this.#plans),
       resource: {
         resource: this.#publicUrl + path,
         tenant: config.id,
@@ -99,6 +105,11 @@ export class Tenants implements ResourceDirectory {
     this.#byResource.delete(tenant.resource.resource);
     this.#resources = undefined;
     return tenant;
+  }
+
+  /** Whether a plan of this id is defined, for tenants that name one. */
+  hasPlan(id: string): boolean {
+    return this.#plans.has(id);
   }
 
   get(id: string): Tenant | undefined {

@@ -19,6 +19,7 @@ beforeAll(async () => {
   gateway = await startTestGateway({
     registration: { enabled: true, perIpPerMinute: 1000 },
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'] }],
+    plans: [{ id: 'free', limits: [{ id: 'calls', per: ['client'], window: { limit: 100, per: 'day' } }] }],
     admin: {
       tokens: [
         { name: 'ops', tokenHash: await tokenHash(GLOBAL), tenants: ['*'] },
@@ -69,6 +70,15 @@ describe('admin API authentication', () => {
     }
   });
 
+  it('serves the Prometheus metrics to global admins only', async () => {
+    expect((await admin('/metrics', undefined)).status).toBe(401);
+    expect((await admin('/metrics', ACME)).status).toBe(403);
+    const response = await admin('/metrics', GLOBAL);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await response.text()).toContain('# TYPE portcullis_quota_decisions_total counter');
+  });
+
   it('keeps a tenant admin to its tenants and out of global operations', async () => {
     expect((await admin('/tenants/default', ACME)).status).toBe(403);
     expect((await admin('/tenants/acme', ACME, { method: 'PUT', body: acmeTenant })).status).toBe(403);
@@ -93,6 +103,16 @@ describe('tenants through the admin API', () => {
     expect((await admin('/tenants/broken', GLOBAL)).status).toBe(404);
     expect((await admin('/tenants/Not_A_Slug', GLOBAL, { method: 'PUT', body: {} })).status).toBe(400);
     expect((await admin('/tenants/broken', GLOBAL, { method: 'PUT', body: '{not json' })).status).toBe(400);
+  });
+
+  it('accepts a tenant on a plan the configuration defines and refuses one it does not', async () => {
+    const unknown = await admin('/tenants/planned', GLOBAL, { method: 'PUT', body: { quotas: { plan: 'free', agents: [{ clients: ['svc-*'], plan: 'gold' }] } } });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ issues: [{ path: 'quotas.agents.0.plan', message: 'no plan has the id "gold"' }] });
+    const known = await admin('/tenants/planned', GLOBAL, { method: 'PUT', body: { quotas: { plan: 'free' } } });
+    expect(known.status).toBe(201);
+    expect(await known.json()).toMatchObject({ quotas: { plan: 'free' } });
+    expect((await admin('/tenants/planned', GLOBAL, { method: 'DELETE' })).status).toBe(204);
   });
 
   it('leaves tenants of the configuration file to the file', async () => {
