@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { BrowserSession } from './browser-session.js';
 import type { Client } from './clients.js';
-import { ENDPOINTS, type ServerContext } from './context.js';
+import { ENDPOINTS, enforceLimit, type ServerContext } from './context.js';
 import { randomToken, secretsEqual, tokenHash } from './crypto.js';
 import { OAuthError } from './errors.js';
 import { Params, readForm } from './http.js';
@@ -52,8 +52,10 @@ class RedirectableError extends Error {
 export function authorizationEndpoint(ctx: ServerContext): Hono {
   const app = new Hono();
 
-  const start = async (c: Context, params: Params) => {
-    const request = await validateRequest(ctx, params);
+  const start = async (c: Context, params: () => Promise<Params>) => {
+    await enforceLimit(c, ctx, 'authorize', 'ip');
+    const request = await validateRequest(ctx, await params());
+    await enforceLimit(c, ctx, 'authorize', 'client', request.clientId);
     const { tenant, forceLogin, ...fields } = request;
     const session = await ctx.sessions.read(c);
     const pending: PendingRequest = { ...fields, bid: session.bid, csrf: randomToken() };
@@ -68,8 +70,8 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
     return consentStep(c, id, pending, session);
   };
 
-  app.get(ENDPOINTS.authorization, (c) => handle(c, () => start(c, new Params(new URL(c.req.url).searchParams))));
-  app.post(ENDPOINTS.authorization, (c) => handle(c, async () => start(c, await readForm(c))));
+  app.get(ENDPOINTS.authorization, (c) => handle(c, () => start(c, async () => new Params(new URL(c.req.url).searchParams))));
+  app.post(ENDPOINTS.authorization, (c) => handle(c, () => start(c, () => readForm(c))));
 
   app.post(ENDPOINTS.login, (c) =>
     handle(c, async () => {
@@ -210,6 +212,7 @@ export function authorizationEndpoint(ctx: ServerContext): Hono {
       }
       if (!(error instanceof OAuthError)) throw error;
       const nonce = pageHeaders(c);
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       c.header('Cache-Control', 'no-store');
       return c.html(renderErrorPage({ title: 'This request cannot be completed', error: error.code, description: error.description }, { nonce }), error.status === 401 ? 400 : error.status);
     }

@@ -4,7 +4,8 @@ import type { BrowserSessions } from './browser-session.js';
 import type { ClientRegistry } from './clients.js';
 import type { Grants } from './grants.js';
 import type { OAuthStorage } from './storage.js';
-import type { Logger, ResourceDirectory, UserDirectory } from './types.js';
+import { OAuthError } from './errors.js';
+import type { AbuseLimiter, LimitDimension, LimitedEndpoint, Logger, ResourceDirectory, UserDirectory } from './types.js';
 
 /** Paths of the endpoints, relative to the public base URL. */
 export const ENDPOINTS = {
@@ -32,6 +33,22 @@ export interface ServerContext {
   accessTokens: AccessTokens;
   grants: Grants;
   sessions: BrowserSessions;
-  registration: { enabled: boolean; perIpPerMinute: number };
+  registration: { enabled: boolean };
+  limits: AbuseLimiter;
   clientIp: (c: Context) => string | undefined;
+}
+
+/**
+ * Counts a request against an endpoint's abuse limit by client address (`ip`) or by client id, and refuses it with
+ * 429, `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` fields when the limit is spent.
+ */
+export async function enforceLimit(c: Context, ctx: ServerContext, endpoint: LimitedEndpoint, by: LimitDimension, clientId?: string): Promise<void> {
+  const key = by === 'ip' ? (ctx.clientIp(c) ?? 'unknown') : clientId!;
+  const refusal = await ctx.limits(endpoint, by, key);
+  if (refusal === undefined) return;
+  ctx.logger.warn({ endpoint, by, key }, 'an abuse limit refused a request');
+  throw new OAuthError('temporarily_unavailable', 'too many requests; try again later', {
+    status: 429,
+    headers: { 'Retry-After': String(refusal.retryAfterSeconds), ...refusal.headers },
+  });
 }

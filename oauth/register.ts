@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { parseClientMetadata, type RegisteredClient } from './clients.js';
-import { ENDPOINTS, type ServerContext } from './context.js';
+import { ENDPOINTS, enforceLimit, type ServerContext } from './context.js';
 import { secretsEqual, tokenHash } from './crypto.js';
 import { OAuthError } from './errors.js';
 import { noStore, readJsonObject } from './http.js';
@@ -15,7 +15,7 @@ export function registrationEndpoint(ctx: ServerContext): Hono {
 
   app.post(ENDPOINTS.registration, async (c) => {
     if (!ctx.registration.enabled) throw new OAuthError('access_denied', 'dynamic client registration is disabled', { status: 403 });
-    await limitRate(c, ctx);
+    await enforceLimit(c, ctx, 'register', 'ip');
     const metadata = parseClientMetadata(await readJsonObject(c, 'invalid_client_metadata'));
     const { record, secret, registrationToken } = await ctx.clients.register(metadata);
     ctx.logger.info({ client_id: record.clientId, client_name: metadata.client_name }, 'client registered');
@@ -82,18 +82,4 @@ async function authorizeManagement(c: Context, ctx: ServerContext): Promise<{ re
     });
   }
   return { record, token: match![1]! };
-}
-
-/** Registration is limited per client IP in fixed one-minute windows. */
-async function limitRate(c: Context, ctx: ServerContext): Promise<void> {
-  const ip = ctx.clientIp(c) ?? 'unknown';
-  const window = Math.floor(ctx.now() / 60_000);
-  const count = await ctx.storage.increment(`ratelimit:register:${ip}:${window}`, 1, 60);
-  if (count > ctx.registration.perIpPerMinute) {
-    const retryAfter = 60 - Math.floor((ctx.now() / 1000) % 60);
-    throw new OAuthError('temporarily_unavailable', 'too many registrations from this address; try again later', {
-      status: 429,
-      headers: { 'Retry-After': String(retryAfter) },
-    });
-  }
 }

@@ -18,7 +18,7 @@ import { registrationEndpoint } from './register.js';
 import { revocationEndpoint } from './revoke.js';
 import type { OAuthStorage } from './storage.js';
 import { tokenEndpoint } from './token.js';
-import type { Logger, ResourceDirectory, ServiceClient, UserDirectory } from './types.js';
+import type { AbuseLimiter, Logger, ResourceDirectory, ServiceClient, UserDirectory } from './types.js';
 
 export interface AuthorizationServerOptions {
   /** The issuer identifier, reused verbatim everywhere (RFC 8414 §2, RFC 9207). */
@@ -32,7 +32,9 @@ export interface AuthorizationServerOptions {
   /** Secret that encrypts the shared signing and cookie keys in storage; the same on every replica. */
   encryptionKey: string;
   tokens: { accessTokenTtl: number; refreshTokenIdleTtl: number; refreshTokenAbsoluteTtl: number; signingKeyRotation: number };
-  registration: { enabled: boolean; perIpPerMinute: number };
+  registration: { enabled: boolean };
+  /** Abuse limits of registration, authorization and token requests, per client address and client id. */
+  limits: AbuseLimiter;
   /** Client ID metadata documents; omitted means unsupported. */
   metadataDocuments?: { fetch: MetadataFetch; timeoutMs?: number; maxBytes?: number; cacheMaxSeconds?: number };
   /** The address of the client that sent a request, for rate limits. */
@@ -118,6 +120,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     }),
     sessions: new BrowserSessions({ issuer: options.issuer, keys: cookieKeys, ttlSeconds: SESSION_TTL_SECONDS, now }),
     registration: options.registration,
+    limits: options.limits,
     clientIp: options.clientIp,
   };
 
@@ -127,7 +130,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     origin: '*',
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'MCP-Protocol-Version'],
-    exposeHeaders: ['WWW-Authenticate'],
+    exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'RateLimit-Policy', 'RateLimit'],
     maxAge: 86400,
   }));
   for (const path of ['/.well-known/*', ENDPOINTS.token, ENDPOINTS.registration, `${ENDPOINTS.registration}/*`, ENDPOINTS.revocation, ENDPOINTS.introspection, ENDPOINTS.jwks]) {

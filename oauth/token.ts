@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { findResource, grantedScopes } from './authorize.js';
 import { authenticateClient } from './client-auth.js';
 import type { Client } from './clients.js';
-import { ENDPOINTS, type ServerContext } from './context.js';
+import { ENDPOINTS, enforceLimit, type ServerContext } from './context.js';
 import { base64url, sha256, timingSafeEqual, utf8 } from './crypto.js';
 import { OAuthError } from './errors.js';
 import type { IssuedTokens } from './grants.js';
@@ -15,9 +15,12 @@ const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 export function tokenEndpoint(ctx: ServerContext): Hono {
   const app = new Hono();
   app.post(ENDPOINTS.token, async (c) => {
+    await enforceLimit(c, ctx, 'token', 'ip');
     const params = await readForm(c);
     const grantType = params.require('grant_type');
     const client = await authenticateClient(c, ctx, params);
+    // Only a client that proved its identity is counted as itself: a public client's id is anyone's to send.
+    if (client.metadata.token_endpoint_auth_method !== 'none') await enforceLimit(c, ctx, 'token', 'client', client.clientId);
     let tokens: IssuedTokens;
     switch (grantType) {
       case 'authorization_code':

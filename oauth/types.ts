@@ -53,3 +53,19 @@ export interface Logger {
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
 }
+
+/** The endpoints of the authorization server that carry abuse limits, and what a limit counts by. */
+export type LimitedEndpoint = 'register' | 'authorize' | 'token';
+export type LimitDimension = 'ip' | 'client';
+
+/** A request an abuse limit refused: when to retry, and the IETF RateLimit-Policy / RateLimit fields describing it. */
+export interface LimitRefusal {
+  retryAfterSeconds: number;
+  headers: Record<string, string>;
+}
+
+/**
+ * Counts one request to a limited endpoint against its limit by client address or client id, and says whether the
+ * limit refuses it. Resolves undefined when the request is admitted or no such limit is configured.
+ */
+export type AbuseLimiter = (endpoint: LimitedEndpoint, by: LimitDimension, key: string) => Promise<LimitRefusal | undefined>;

@@ -10,6 +10,7 @@ import type { Config } from './config/schema.js';
 import { bearerAuth, type BearerVariables } from './mcp/bearer.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
 import { Metrics } from './observe/metrics.js';
+import { abuseLimiter } from './quota/abuse.js';
 import { SessionRegistry } from './mcp/sessions.js';
 import type { StdioTransportFactory } from './mcp/upstream.js';
 import type { Bus } from './store/bus.js';
@@ -72,6 +73,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     encryptionKey: config.encryptionKey ?? randomToken(),
     tokens: config.tokens,
     registration: config.registration,
+    limits: abuseLimiter(config.rateLimits, { store: deps.store, now: deps.now ?? Date.now, metrics }),
     ...(config.clientMetadataDocuments.enabled &&
       deps.fetchClientMetadata !== undefined && {
         metadataDocuments: {

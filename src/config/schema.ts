@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../../oauth/password.js';
 import { policySchema } from '../policy/schema.js';
-import { planReferences, planSchema, quotasSchema } from '../quota/schema.js';
+import { planReferences, planSchema, quotasSchema, rateLimitsSchema } from '../quota/schema.js';
 import { refineUnique } from './unique.js';
 
 /**
@@ -246,10 +246,9 @@ export const configSchema = z
       })
       .strict()
       .default({ tokens: [] }),
-    registration: z
-      .object({ enabled: z.boolean().default(true), perIpPerMinute: z.number().int().positive().default(20) })
-      .strict()
-      .default({ enabled: true, perIpPerMinute: 20 }),
+    registration: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    /** Abuse limits of the authorization server's endpoints (docs/quotas.md). */
+    rateLimits: rateLimitsSchema.prefault({}),
     clientMetadataDocuments: z
       .object({
         enabled: z.boolean().default(true),

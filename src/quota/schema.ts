@@ -54,9 +54,29 @@ export const quotasSchema = z
   })
   .strict();
 
+/** An abuse limit: a token bucket of `perMinute` requests a minute holding up to `burst` (by default `perMinute`). */
+const perMinuteSchema = z.object({ perMinute: z.number().int().positive().max(1_000_000), burst: z.number().int().positive().max(1_000_000).optional() }).strict();
+/** `false` turns a limit off. */
+const abuseLimit = (defaults: z.input<typeof perMinuteSchema> | false) => z.union([perMinuteSchema, z.literal(false)]).default(defaults);
+
+/**
+ * The authorization server's abuse limits, per client address and per client id. Per client only where the id means
+ * something: at the token endpoint for clients that authenticate; at the authorization endpoint, where anyone can
+ * send any client_id, only when configured (it lets anyone throttle a client for all its users).
+ */
+export const rateLimitsSchema = z
+  .object({
+    register: z.object({ perIp: abuseLimit({ perMinute: 20 }) }).strict().prefault({}),
+    authorize: z.object({ perIp: abuseLimit({ perMinute: 120 }), perClient: abuseLimit(false) }).strict().prefault({}),
+    token: z.object({ perIp: abuseLimit({ perMinute: 600 }), perClient: abuseLimit({ perMinute: 300 }) }).strict().prefault({}),
+  })
+  .strict();
+
 export type QuotaLimitConfig = z.infer<typeof quotaLimitSchema>;
 export type QuotasConfig = z.infer<typeof quotasSchema>;
 export type PlanConfig = z.infer<typeof planSchema>;
+export type RateLimitsConfig = z.infer<typeof rateLimitsSchema>;
+export type AbuseLimitConfig = z.infer<typeof perMinuteSchema> | false;
 
 /** The plans a tenant's quotas name, each with the path it is named at (for "no such plan" errors). */
 export function planReferences(quotas: QuotasConfig): { plan: string; path: (string | number)[] }[] {

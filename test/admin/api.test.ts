@@ -17,7 +17,7 @@ let gateway: TestGateway;
 
 beforeAll(async () => {
   gateway = await startTestGateway({
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'] }],
     plans: [{ id: 'free', limits: [{ id: 'calls', per: ['client'], window: { limit: 100, per: 'day' } }] }],
     admin: {
@@ -185,7 +185,7 @@ describe('users and clients through the admin API', () => {
   beforeAll(async () => {
     remote = await serveStreamableHttp(() => createDemoServer());
     own = await startTestGateway({
-      registration: { enabled: true, perIpPerMinute: 1000 },
+      rateLimits: { register: { perIp: { perMinute: 1000 } } },
       users: [
         { username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'], groups: ['staff'] },
         { username: 'other', passwordHash: await demoPasswordHash(), tenants: ['default'] },

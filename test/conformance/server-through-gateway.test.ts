@@ -147,7 +147,7 @@ beforeAll(async () => {
   ]);
   conformance = new ConformanceRunner(scratch);
   gateway = await startTestGateway({
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     tenants: [
       {
         id: 'default',

@@ -23,7 +23,7 @@ beforeAll(async () => {
   latePort = await closedPort();
   gateway = await startTestGateway(
     {
-      registration: { enabled: true, perIpPerMinute: 1000 },
+      rateLimits: { register: { perIp: { perMinute: 1000 } } },
       tenants: [
         {
           id: 'default',

@@ -19,7 +19,7 @@ let token: string;
 beforeAll(async () => {
   [gateway, browser] = await Promise.all([
     startTestGateway({
-      registration: { enabled: true, perIpPerMinute: 1000 },
+      rateLimits: { register: { perIp: { perMinute: 1000 } } },
       users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'], groups: ['staff'] }],
       tenants: [
         {

@@ -17,7 +17,7 @@ const UPSTREAM_KEY = `upstream-key-${crypto.randomUUID()}`;
 beforeAll(async () => {
   remote = await serveStreamableHttp(() => createDemoServer());
   gateway = await startTestGateway({
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     tenants: [
       {
         id: 'default',

@@ -12,7 +12,7 @@ let gateway: TestGateway;
 
 beforeAll(async () => {
   gateway = await startTestGateway({
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     tenants: [{ id: 'default', upstreams: [{ id: 'demo', transport: 'demo' }], quotas: { limits: [{ id: 'echo-rate', per: ['client'], tools: ['echo'], rate: { perSecond: 1, burst: 2 } }] } }],
   });
 });

@@ -297,7 +297,7 @@ function texts(result: object): string[] {
 beforeAll(async () => {
   [everything, paged] = await Promise.all([startEverything(), serveStreamableHttp(() => createPagedServer())]);
   gateway = await startTestGateway({
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     tenants: [
       {
         id: 'default',

@@ -38,7 +38,7 @@ beforeAll(async () => {
     { id: 'faulty', transport: 'streamable-http', url: faulty.url, headers: {}, timeoutMs: FAULTY_TIMEOUT_MS, maxTotalTimeoutMs: 600_000 },
     { id: 'down', transport: 'streamable-http', url: `http://127.0.0.1:${await closedPort()}/mcp`, headers: {}, timeoutMs: FAULTY_TIMEOUT_MS, maxTotalTimeoutMs: 600_000 },
   ];
-  gateway = await startTestGateway({ registration: { enabled: true, perIpPerMinute: 1000 }, tenants: [{ id: 'default', upstreams }] });
+  gateway = await startTestGateway({ rateLimits: { register: { perIp: { perMinute: 1000 } } }, tenants: [{ id: 'default', upstreams }] });
   token = (await obtainTokens(gateway, await registerClient(gateway))).access_token;
 });
 
@@ -282,7 +282,7 @@ describe('an upstream that goes down during a session', () => {
   it('answers calls to it with a clear error at once, and the other upstreams keep working', async () => {
     const doomed = await serveFaultyUpstream();
     const own = await startTestGateway({
-      registration: { enabled: true, perIpPerMinute: 1000 },
+      rateLimits: { register: { perIp: { perMinute: 1000 } } },
       tenants: [{ id: 'default', upstreams: [{ id: 'demo', transport: 'demo' }, { id: 'doomed', transport: 'streamable-http', url: doomed.url, timeoutMs: 10_000 }] }],
     });
     try {
@@ -365,7 +365,7 @@ describe('ending the downstream session', () => {
   });
 
   it('closing the gateway ends every session it still holds, upstream sessions and children included', async () => {
-    const own = await startTestGateway({ registration: { enabled: true, perIpPerMinute: 1000 }, tenants: [{ id: 'default', upstreams }] });
+    const own = await startTestGateway({ rateLimits: { register: { perIp: { perMinute: 1000 } } }, tenants: [{ id: 'default', upstreams }] });
     let closed = false;
     try {
       const ownToken = (await obtainTokens(own, await registerClient(own))).access_token;

@@ -26,7 +26,7 @@ export async function twoTenantConfig(extra: Partial<ConfigInput> = {}): Promise
       { id: 'acme', name: 'Acme' },
     ],
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default', 'acme'] }],
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     ...extra,
   };
 }

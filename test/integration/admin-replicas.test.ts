@@ -27,7 +27,7 @@ beforeAll(async () => {
     tenants: [{ id: 'default', upstreams: [{ id: 'remote', transport: 'streamable-http' as const, url: remote.url }] }],
     store: { type: 'redis' as const, url: REDIS_URL, keyPrefix },
     encryptionKey: randomBytes(32).toString('base64url'),
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'] }],
     admin: { tokens: [{ name: 'ops', tokenHash: await tokenHash(ADMIN), tenants: ['*'] }] },
   };

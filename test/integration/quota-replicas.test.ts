@@ -38,7 +38,7 @@ beforeAll(async () => {
     logLevel: 'info',
     encryptionKey: randomBytes(32).toString('base64url'),
     store: { type: 'redis', url: REDIS_URL, keyPrefix },
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default', 'acme'] }],
     tenants: [
       { id: 'default', upstreams: [{ id: 'demo', transport: 'demo' }], quotas },

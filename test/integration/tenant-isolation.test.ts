@@ -13,7 +13,7 @@ const tokens: Record<'default' | 'acme', string> = { default: '', acme: '' };
 
 beforeAll(async () => {
   gateway = await startTestGateway({
-    registration: { enabled: true, perIpPerMinute: 1000 },
+    rateLimits: { register: { perIp: { perMinute: 1000 } } },
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default', 'acme'] }],
     tenants: [
       { id: 'default', upstreams: [{ id: 'demo', transport: 'demo' }] },

@@ -29,8 +29,8 @@ describe('registration limits per client address', () => {
   let proxied: TestGateway;
   beforeAll(async () => {
     [direct, proxied] = await Promise.all([
-      startTestGateway({ registration: { enabled: true, perIpPerMinute: 2 } }),
-      startTestGateway({ registration: { enabled: true, perIpPerMinute: 2 }, server: { host: '127.0.0.1', port: 0, trustedProxies: ['127.0.0.1'] } }),
+      startTestGateway({ rateLimits: { register: { perIp: { perMinute: 2 } } } }),
+      startTestGateway({ rateLimits: { register: { perIp: { perMinute: 2 } } }, server: { host: '127.0.0.1', port: 0, trustedProxies: ['127.0.0.1'] } }),
     ]);
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { authorizeUrl, authorizeWithForms, browserFetch, CookieJar, pkcePair, po
 
 let gateway: TestGateway;
 beforeAll(async () => {
-  gateway = await startTestGateway({ registration: { enabled: true, perIpPerMinute: 1000 } });
+  gateway = await startTestGateway({ rateLimits: { register: { perIp: { perMinute: 1000 } } } });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -50,7 +50,7 @@ describe('sign-in throttling', () => {
   // A gateway of its own: the failures below lock user demo out of this one for the rest of the window.
   let throttled: TestGateway;
   beforeAll(async () => {
-    throttled = await startTestGateway({ registration: { enabled: true, perIpPerMinute: 1000 } });
+    throttled = await startTestGateway({ rateLimits: { register: { perIp: { perMinute: 1000 } } } });
   });
   afterAll(async () => {
     await throttled?.close();

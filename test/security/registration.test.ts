@@ -256,34 +256,38 @@ describe('client configuration endpoint (RFC 7592)', () => {
 });
 
 describe('registration rate limit per address', () => {
-  // Fixed in the middle of a minute, so the one-minute window cannot roll over during the test.
-  let clock = Math.floor(Date.now() / 60_000) * 60_000 + 15_000;
+  // The clock stands still unless the test moves it.
+  let clock = Date.now();
   let limited: TestGateway;
 
   beforeAll(async () => {
-    limited = await startTestGateway({ registration: { enabled: true, perIpPerMinute: 3 } }, { now: () => clock });
+    limited = await startTestGateway({ rateLimits: { register: { perIp: { perMinute: 3 } } } }, { now: () => clock });
   });
 
   afterAll(async () => {
     await limited?.close();
   });
 
-  it('answers 429 with Retry-After beyond registration.perIpPerMinute, counting refused registrations too, until the minute is over', async () => {
+  it('answers 429 with Retry-After and the RateLimit fields past rateLimits.register.perIp, counting refused registrations too', async () => {
     for (let i = 0; i < 2; i++) expect((await postRegistration(limited, valid)).status).toBe(201);
     expect((await postRegistration(limited, { ...valid, redirect_uris: [] })).status).toBe(400);
 
+    // A bucket of 3 a minute: the burst of 3 is spent, the next token comes in 20 s.
     for (const body of [valid, { ...valid, redirect_uris: [] }]) {
       const response = await postRegistration(limited, body);
-      expect(response.headers.get('retry-after')).toBe('45');
-      await expectOAuthError(response, 429, 'temporarily_unavailable', 'too many registrations from this address; try again later');
+      expect(response.headers.get('retry-after')).toBe('20');
+      expect(response.headers.get('ratelimit-policy')).toBe('"register-ip";q=3;w=60');
+      expect(response.headers.get('ratelimit')).toBe('"register-ip";r=0;t=20');
+      await expectOAuthError(response, 429, 'temporarily_unavailable', 'too many requests; try again later');
     }
 
-    clock += 45_000;
+    clock += 20_000;
     expect((await postRegistration(limited, valid)).status).toBe(201);
+    expect((await postRegistration(limited, valid)).status).toBe(429);
   });
 
   it('refuses registration with 403 when it is disabled, and does not advertise the endpoint', async () => {
-    const closed = await startTestGateway({ registration: { enabled: false, perIpPerMinute: 20 } });
+    const closed = await startTestGateway({ registration: { enabled: false } });
     try {
       await expectOAuthError(await postRegistration(closed, valid), 403, 'access_denied', 'dynamic client registration is disabled');
       const metadata = (await (await fetch(`${closed.baseUrl}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
