@@ -23,12 +23,20 @@ export async function removeBenchKeys(redis: Redis, prefix: string): Promise<num
   return removed;
 }
 
-/** Commands the Redis server has executed since it started, all kinds together (`INFO commandstats`). */
-export async function redisCommandCount(redis: Redis): Promise<number> {
+/**
+ * Commands the Redis server has executed since it started (`INFO commandstats`): all kinds together, or only
+ * `command` (lower case, e.g. `evalsha`). Commands run inside a Lua script count one by one.
+ */
+export async function redisCommandCount(redis: Redis, command?: string): Promise<number> {
   const stats = await redis.info('commandstats');
   let total = 0;
-  for (const match of stats.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) total += Number(match[1]);
+  for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (command === undefined || match[1] === command) total += Number(match[2]);
   return total;
+}
+
+/** The pid of the Redis server (`INFO server`), for reading its CPU time from `/proc` when it runs on this machine. */
+export async function redisServerPid(redis: Redis): Promise<number> {
+  return Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
 }
 
 /** The machine lines of a recorded run: date, CPU, memory, Node, Redis and the versions of `packages`. */

@@ -37,6 +37,8 @@ export interface TargetOptions {
   redisKeyPrefix: string;
   /** The MCP server the tenant fronts; without one, /mcp answers every verified request with "no upstream". */
   upstream?: BenchUpstream;
+  /** The tenant's quotas (docs/quotas.md); none by default. */
+  quotas?: ConfigInput['tenants'][number]['quotas'];
   /**
    * A configuration file to start the gateway from instead of {@link benchConfig}, read and validated the way the
    * CLI does (`parseConfigText`); its store must be the target kind's. For configurations too large for an
@@ -57,6 +59,8 @@ export interface Target {
   cpuUsage(): Promise<NodeJS.CpuUsage>;
   /** The memory of the process the target runs in, after a full garbage collection when Node runs with --expose-gc. */
   memoryUsage(): Promise<NodeJS.MemoryUsage>;
+  /** Reads a key of the gateway's own store (`Store.get`), e.g. a quota counter; only for a gateway. */
+  storeGet?(key: string): Promise<unknown>;
   /**
    * Milliseconds since the target's process started when its modules were loaded (`importedMs`), its configuration
    * read and validated (`configuredMs`) and it was ready to serve (`readyMs`); only for a target in a child process.
@@ -77,7 +81,14 @@ export interface StartupMarks {
  */
 export function benchConfig(store: 'memory' | 'redis', options: TargetOptions): Config {
   return parseConfig({
-    tenants: [{ id: 'default', name: 'Bench tenant', ...(options.upstream !== undefined && { upstreams: [options.upstream] }) }],
+    tenants: [
+      {
+        id: 'default',
+        name: 'Bench tenant',
+        ...(options.upstream !== undefined && { upstreams: [options.upstream] }),
+        ...(options.quotas !== undefined && { quotas: options.quotas }),
+      },
+    ],
     clients: [{ clientId: options.clientId, clientSecret: options.clientSecret, tenant: 'default' }],
     server: { host: '127.0.0.1', port: 0 },
     ...(store === 'redis' ? { store: { type: 'redis', url: options.redisUrl, keyPrefix: options.redisKeyPrefix }, encryptionKey: options.encryptionKey } : { store: { type: 'memory' } }),
@@ -101,7 +112,14 @@ export async function startTarget(kind: TargetKind, options: TargetOptions, onCo
   if (config.store.type !== kind) throw new Error(`the configuration has a ${config.store.type} store, not ${kind}`);
   onConfigured?.();
   const gateway = await startGateway({ config, source: options.configFile ?? 'bench', logger: pino({ level: 'silent' }) });
-  return { url: gateway.listenUrl, pid: process.pid, cpuUsage: async () => process.cpuUsage(), memoryUsage: ownMemory, close: () => gateway.close() };
+  return {
+    url: gateway.listenUrl,
+    pid: process.pid,
+    cpuUsage: async () => process.cpuUsage(),
+    memoryUsage: ownMemory,
+    storeGet: (key) => gateway.store.get(key),
+    close: () => gateway.close(),
+  };
 }
 
 /**
@@ -122,7 +140,7 @@ export async function launchTarget(kind: TargetKind, options: TargetOptions, { i
     child.once('error', reject);
   });
   /** Sends `request` and resolves to the field `field` of the first answer that has it. */
-  const ask = <T>(request: string, field: string) =>
+  const ask = <T>(request: string | { get: string }, field: string) =>
     new Promise<T>((resolve) => {
       const listener = (message: unknown) => {
         if (typeof message !== 'object' || message === null || !(field in message)) return;
@@ -138,6 +156,8 @@ export async function launchTarget(kind: TargetKind, options: TargetOptions, { i
     startup,
     cpuUsage: () => ask<NodeJS.CpuUsage>('cpu', 'cpu'),
     memoryUsage: () => ask<NodeJS.MemoryUsage>('memory', 'memory'),
+    // IPC drops an undefined field, so the child answers null for an absent key.
+    storeGet: async (key) => (await ask<unknown>({ get: key }, 'stored')) ?? undefined,
     async close() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

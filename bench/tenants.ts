@@ -10,7 +10,7 @@ import { parseConfig, parseConfigText } from '../src/config/load.js';
 import type { Config, ConfigInput } from '../src/config/schema.js';
 import type { Caller, Decision, Policy, Target as PolicyTarget } from '../src/policy/engine.js';
 import { Tenants } from '../src/tenancy/resources.js';
-import { measure, type Measurement } from './load.js';
+import { measure, median, type Measurement } from './load.js';
 import { describeMachine, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, type StartupMarks, type Target, type TargetOptions } from './targets.js';
@@ -134,13 +134,6 @@ async function adminConfig(): Promise<ConfigInput> {
 }
 
 // ---- small helpers ---------------------------------------------------------------------------------------------
-
-function median(values: readonly number[]): number {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const half = sorted.length / 2;
-  return Number.isInteger(half) ? (sorted[half - 1]! + sorted[half]!) / 2 : sorted[Math.floor(half)]!;
-}
 
 function quantile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);

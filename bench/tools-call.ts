@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Redis } from 'ioredis';
-import { measure, measureRate, type CpuProbe, type Measurement } from './load.js';
+import { measure, measureRate, median, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
@@ -261,13 +261,6 @@ async function benchVariant(upstreamKind: UpstreamKind, path: PathKind, redis: R
     await closeSessions(clients);
     await variant.close();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = sorted.length / 2;
-  return Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
 }
 
 /** The rounds of one variant as one row: the median of every figure, failures added up. */

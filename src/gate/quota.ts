@@ -61,7 +61,7 @@ export async function admitToolCall(options: QuotaGateOptions, call: QuotaCall):
   const applicable = resolved.limits.filter((limit) => limit.appliesTo(call.tool));
   if (applicable.length === 0) return async () => undefined;
   const now = options.now();
-  const lease = randomToken(12);
+  const lease = applicable.some((limit) => limit.config.concurrency) ? randomToken(12) : '';
   const cost = quotas.costOf(call.tool);
   const limits = applicable.map((limit) => toLimit(limit.config, counterKey(tenant, limit.config, call), now, lease, cost));
   let admission;

@@ -6,7 +6,15 @@ interface Entry {
   json: string;
   /** Epoch milliseconds at which the entry stops existing; `undefined` never expires. */
   expiresAt: number | undefined;
+  /**
+   * A concurrency limit's leases (then `json` is empty: like a Redis sorted set, the key is not a value to `get`), by
+   * lease, with their expiry, in the order they were taken.
+   */
+  leases?: Map<string, number>;
 }
+
+/** How early (ms) a call may come and still be on a bucket's schedule: absorbs floating-point error in arrival times. */
+const RATE_SLACK_MS = 0.01;
 
 /** Entries examined per write; more than one so the sweep outpaces growth and every entry is revisited. */
 const SWEEP_BATCH = 8;
@@ -92,20 +100,30 @@ export class MemoryStore implements Store {
         remaining.push(limit.limit - used - limit.cost);
         writes.push(() => this.#entries.set(limit.key, { json: String(used + limit.cost), expiresAt: limit.resetAt }));
       } else if (limit.kind === 'rate') {
+        // The theoretical arrival time stays fractional: rounding it would slow any rate whose interval is not a whole
+        // millisecond, and refuse every call of a bucket of one.
         const tat = Math.max(current === undefined ? now : (JSON.parse(current.json) as number), now);
-        const next = Math.ceil(tat + limit.cost * limit.intervalMs);
+        const after = tat - now + limit.cost * limit.intervalMs;
         const tolerance = limit.burst * limit.intervalMs;
-        if (next - now > tolerance) return { admitted: false, refused: index, retryAfterMs: next - now - tolerance };
-        remaining.push(Math.floor((tolerance - (next - now)) / limit.intervalMs));
-        writes.push(() => this.#entries.set(limit.key, { json: String(next), expiresAt: next }));
+        if (after - tolerance > RATE_SLACK_MS) return { admitted: false, refused: index, retryAfterMs: after - tolerance };
+        remaining.push(Math.floor((tolerance - after) / limit.intervalMs + 1e-9));
+        const next = now + after;
+        writes.push(() => this.#entries.set(limit.key, { json: String(next), expiresAt: Math.ceil(next) }));
       } else {
-        const leases = Object.entries(current === undefined ? {} : (JSON.parse(current.json) as Record<string, number>)).filter(([, expiresAt]) => expiresAt > now);
-        if (leases.length + 1 > limit.limit) {
-          return { admitted: false, refused: index, retryAfterMs: Math.max(0, Math.min(...leases.map(([, expiresAt]) => expiresAt)) - now) };
+        const leases = current?.leases ?? new Map<string, number>();
+        // Leases are taken in order of expiry while a limit's leaseSeconds stays the same, so the expired ones are at
+        // the front: dropping them costs what expired, not what is held. (After leaseSeconds is lowered, a newer lease
+        // can expire before an older one; it then counts until the older one expires: a slot freed late, never early.)
+        for (const [lease, expiresAt] of leases) {
+          if (expiresAt > now) break;
+          leases.delete(lease);
         }
-        remaining.push(limit.limit - leases.length - 1);
-        const held = Object.fromEntries([...leases, [limit.lease, limit.expiresAt]]);
-        writes.push(() => this.#entries.set(limit.key, { json: canonicalJson(held), expiresAt: Math.max(...Object.values(held)) }));
+        if (leases.size + 1 > limit.limit) return { admitted: false, refused: index, retryAfterMs: Math.max(0, leases.values().next().value! - now) };
+        remaining.push(limit.limit - leases.size - 1);
+        writes.push(() => {
+          leases.set(limit.lease, limit.expiresAt);
+          this.#entries.set(limit.key, { json: '', expiresAt: Math.max(current?.expiresAt ?? 0, limit.expiresAt), leases });
+        });
       }
     }
     for (const write of writes) write();
@@ -114,11 +132,10 @@ export class MemoryStore implements Store {
   }
 
   async release(key: string, lease: string): Promise<void> {
-    const current = this.#live(key);
-    if (current === undefined) return;
-    const { [lease]: _released, ...rest } = JSON.parse(current.json) as Record<string, number>;
-    if (Object.keys(rest).length === 0) this.#entries.delete(key);
-    else this.#entries.set(key, { json: canonicalJson(rest), expiresAt: Math.max(...Object.values(rest)) });
+    const leases = this.#live(key)?.leases;
+    if (leases === undefined) return;
+    leases.delete(lease);
+    if (leases.size === 0) this.#entries.delete(key);
   }
 
   async close(): Promise<void> {

@@ -46,9 +46,10 @@ for i, limit in ipairs(limits) do
     local tat = tonumber(redis.call('GET', key) or now)
     if tat < now then tat = now end
     local tolerance = limit.burst * limit.intervalMs
-    next[i] = math.ceil(tat + limit.cost * limit.intervalMs)
-    if next[i] - now > tolerance then return {0, i - 1, next[i] - now - tolerance} end
-    remaining[i] = math.floor((tolerance - (next[i] - now)) / limit.intervalMs)
+    local after = tat - now + limit.cost * limit.intervalMs
+    if after - tolerance > 0.01 then return {0, i - 1, math.ceil(after - tolerance)} end
+    next[i] = now + after
+    remaining[i] = math.floor((tolerance - after) / limit.intervalMs + 1e-9)
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     local held = redis.call('ZCARD', key)
@@ -62,10 +63,10 @@ end
 for i, limit in ipairs(limits) do
   local key = KEYS[i]
   if limit.kind == 'window' then
-    redis.call('INCRBY', key, limit.cost)
-    redis.call('PEXPIREAT', key, limit.resetAt)
+    if redis.call('INCRBY', key, limit.cost) == limit.cost then redis.call('PEXPIREAT', key, limit.resetAt) end
   elseif limit.kind == 'rate' then
-    redis.call('SET', key, next[i], 'PXAT', next[i])
+    -- Fractional milliseconds at full precision, so rates whose interval is not whole keep their pace.
+    redis.call('SET', key, string.format('%.17g', next[i]), 'PXAT', math.ceil(next[i]))
   else
     redis.call('ZADD', key, limit.expiresAt, limit.lease)
     if redis.call('PEXPIRETIME', key) < limit.expiresAt then redis.call('PEXPIREAT', key, limit.expiresAt) end
@@ -167,7 +168,7 @@ export class RedisStore implements Store, Bus {
     const described = limits.map(({ key: _key, ...limit }) =>
       limit.kind === 'window' ? { ...limit, resetAt: Math.ceil(limit.resetAt) } : limit.kind === 'concurrency' ? { ...limit, expiresAt: Math.ceil(limit.expiresAt) } : limit,
     );
-    const reply = await this.#redis.portcullisAdmit(limits.length, ...limits.map((limit) => this.#key(limit.key)), JSON.stringify(described), String(Math.floor(now)));
+    const reply = await this.#redis.portcullisAdmit(limits.length, ...limits.map((limit) => this.#key(limit.key)), JSON.stringify(described), String(now));
     const [admitted, refused, retryAfterMs, ...remaining] = reply.map(Number);
     return admitted === 1 ? { admitted: true, remaining } : { admitted: false, refused: refused!, retryAfterMs: retryAfterMs! };
   }

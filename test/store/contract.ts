@@ -243,6 +243,20 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
         expect(await store.admit([bucket], now())).toMatchObject({ admitted: false });
       });
 
+      it('keeps the pace of a rate whose interval is not a whole millisecond, even with a burst of one', async () => {
+        for (const perSecond of [3, 600]) {
+          const intervalMs = 1000 / perSecond;
+          const bucket = { kind: 'rate' as const, key: `pace-${perSecond}`, intervalMs, burst: 1, cost: 1 };
+          const start = now();
+          let admitted = 0;
+          // A caller trying twice per interval for one second gets the rate: every interval, not every whole
+          // millisecond after it (floating-point error may cost it a half interval now and then, never more).
+          for (let n = 0; n < 2 * perSecond; n++) if ((await store.admit([bucket], start + (n * intervalMs) / 2)).admitted) admitted++;
+          expect(admitted).toBeLessThanOrEqual(perSecond);
+          expect(admitted).toBeGreaterThanOrEqual(Math.floor(perSecond * 0.99));
+        }
+      });
+
       it('holds concurrency leases until released or expired', async () => {
         const slot = (lease: string, ms = 60_000) => ({ kind: 'concurrency' as const, key: 'c', limit: 2, lease, expiresAt: now() + ms });
         expect(await store.admit([slot('a', 500)], now())).toEqual({ admitted: true, remaining: [1] });
