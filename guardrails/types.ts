@@ -19,6 +19,12 @@ export interface Detector {
   readonly id: string;
   readonly category: Category;
   scan(text: string): Match[];
+  /**
+   * Optional: scans the string value of an object member knowing the member's name, which can add evidence
+   * (`{"password": "…"}`, `{"ssn": "123456789"}`) or veto it (`{"sku": "123-45-6789"}`). Spans are in `value`. When a
+   * detector has it, the walker calls it instead of `scan(value)` for member values (not for names or array items).
+   */
+  scanMember?(name: string, value: string): Match[];
 }
 
 /**
@@ -44,4 +50,14 @@ export interface InspectionLimits {
 export interface Inspection {
   findings: Finding[];
   overLimit?: 'bytes' | 'depth';
+}
+
+/** The parts of a tool definition (MCP `tools/list`) that are pinned and checked for poisoning: what the model reads and what the client validates. */
+export interface ToolDefinition {
+  name: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  inputSchema?: unknown;
+  outputSchema?: unknown;
+  annotations?: unknown;
 }

@@ -1,3 +1,4 @@
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -9,6 +10,7 @@ import type { Logger } from '../oauth/types.js';
 import type { Config } from './config/schema.js';
 import { bearerAuth, type BearerVariables } from './mcp/bearer.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
+import { ToolPins } from './guard/pins.js';
 import { Metrics } from './observe/metrics.js';
 import { abuseLimiter } from './quota/abuse.js';
 import { SessionRegistry } from './mcp/sessions.js';
@@ -55,6 +57,7 @@ export interface Gateway {
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const tenants = new Tenants(config, config.publicUrl);
   const metrics = new Metrics();
+  const pins = new ToolPins(deps.store);
   const users = new LocalUsers(config.users, (tenant) => tenants.get(tenant)?.config.members);
   const as = await createAuthorizationServer({
     issuer: config.issuer,
@@ -122,6 +125,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     keepAliveMs: config.mcp.keepAliveMs,
     groupsOf: (sub) => users.groupsOf(sub),
     metrics,
+    pins,
+    validator: new AjvJsonSchemaValidator(),
     resourceMetadataUrl: as.resourceMetadataUrl,
     ...(deps.bus !== undefined && { bus: deps.bus }),
   });
@@ -177,6 +182,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       },
       logger: deps.logger,
       metrics,
+      pins,
+      toolsApproved: (tenant) => sessions.toolsApproved(tenant),
     }),
   );
   app.route('/', as.app);

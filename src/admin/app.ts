@@ -5,6 +5,7 @@ import { readBody } from '../../oauth/http.js';
 import type { Client } from '../../oauth/clients.js';
 import type { Logger } from '../../oauth/types.js';
 import { tenantSchema, type Config, type TenantConfig } from '../config/schema.js';
+import type { ToolPins } from '../guard/pins.js';
 import type { Metrics } from '../observe/metrics.js';
 import { planReferences } from '../quota/schema.js';
 import type { Revoked } from '../mcp/sessions.js';
@@ -31,6 +32,9 @@ export interface AdminOptions {
   revoker: Revoker;
   logger: Logger;
   metrics: Metrics;
+  pins: ToolPins;
+  /** Tells the tenant's sessions on every replica that their tool lists changed. */
+  toolsApproved(tenant: string): Promise<void>;
 }
 
 type Env = { Variables: AdminVariables };
@@ -39,6 +43,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const REDACTED = '(redacted)';
 
 /** A tenant as the API shows it: its configuration with secrets redacted, where it comes from, and its resource. */
+const approvalSchema = z.object({ upstream: z.string().min(1), tool: z.string().min(1), hash: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a definition hash as listed') }).strict();
+
 function view(tenant: Tenant, fixed: boolean) {
   const { config } = tenant;
   return {
@@ -165,6 +171,31 @@ export function adminApi(options: AdminOptions): Hono<Env> {
     return tenant ? c.json(tenant.config.policy) : problem(404, 'not_found', `no tenant ${id}`);
   });
   api.put('/tenants/:id/policy', (c) => replacePart(c, 'policy'));
+
+  // Tool-definition pins (docs/guardrails.md): what is pinned, what changed, and approving a definition by its hash.
+  const tenantOf = async (c: Context<Env>): Promise<Tenant | Response> => {
+    await sync.refresh();
+    const id = c.req.param('id')!;
+    if (!visible(c, id)) return forbidden(`this token does not administer tenant ${id}`);
+    return tenants.get(id) ?? problem(404, 'not_found', `no tenant ${id}`);
+  };
+  api.get('/tenants/:id/tools', async (c) => {
+    const tenant = await tenantOf(c);
+    if (tenant instanceof Response) return tenant;
+    const upstreams = await Promise.all(tenant.config.upstreams.map(async (upstream) => [upstream.id, await options.pins.list(tenant.config.id, upstream.id)] as const));
+    return c.json({ upstreams: Object.fromEntries(upstreams) });
+  });
+  api.post('/tenants/:id/tools/approve', async (c) => {
+    const tenant = await tenantOf(c);
+    if (tenant instanceof Response) return tenant;
+    const parsed = approvalSchema.safeParse(await json(c));
+    if (!parsed.success) return invalid(parsed.error.issues);
+    const { upstream, tool, hash } = parsed.data;
+    if (!(await options.pins.approve(tenant.config.id, upstream, tool, hash))) return problem(404, 'not_found', `upstream ${upstream} has no definition of tool ${tool} with that hash`);
+    options.logger.info({ admin: c.get('admin').name, tenant: tenant.config.id, upstream, tool, hash }, 'an admin approved a tool definition');
+    await options.toolsApproved(tenant.config.id);
+    return c.json({ approved: { upstream, tool, hash } });
+  });
   api.put('/tenants/:id/upstreams', (c) => replacePart(c, 'upstreams'));
 
   // Users and clients are not bound to one tenant, so they are a global admin's.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../../oauth/password.js';
+import { guardrailsSchema } from '../guard/schema.js';
 import { policySchema } from '../policy/schema.js';
 import { planReferences, planSchema, quotasSchema, rateLimitsSchema } from '../quota/schema.js';
 import { refineUnique } from './unique.js';
@@ -119,6 +120,8 @@ export const tenantSchema = z
     policy: policySchema.default({ default: 'allow', rules: [] }),
     /** Rates, windows and concurrency bounds on tool calls, per agent, user, tool or the tenant (docs/quotas.md). */
     quotas: quotasSchema.prefault({}),
+    /** What is inspected in messages both ways, and how tool definitions are pinned (docs/guardrails.md). */
+    guardrails: guardrailsSchema.prefault({}),
     /** Who may log in to the tenant, besides the users whose own `tenants` name it. */
     members: z
       .object({ users: z.array(z.string().min(1).max(200)).default([]), groups: z.array(z.string().min(1).max(200)).default([]) })

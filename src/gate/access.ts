@@ -1,17 +1,29 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from '../../oauth/types.js';
+import type { ToolPins } from '../guard/pins.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Caller, Decision, Target } from '../policy/engine.js';
 import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenancy/resources.js';
+import { guardContent, type GuardTarget } from './guard.js';
 import { admitToolCall } from './quota.js';
+import { reviewTools, type ReviewedTool } from './tool-review.js';
 
-/** The policy gate of one MCP session: decisions about its caller, whose scopes can grow within the session (step-up). */
+/**
+ * The gates of one MCP session (../shared/DESIGN.md): policy decisions about its caller, whose scopes can grow within
+ * the session (step-up), quotas, guardrails both ways, and the review of tool definitions.
+ */
 export interface Access {
   /** A decision for a call (with arguments) or for listing (without). */
   decide(authInfo: AuthInfo | undefined, target: Target, args?: Record<string, unknown>): Decision;
   /** The quota gate of a tool call the policy allowed: resolves with what ends its leases, or throws the quota error. */
   admitToolCall(upstream: string, tool: string): Promise<() => Promise<void>>;
+  /** Guard in or out: the message as it may pass (redacted, or as it was), or the guardrail's JSON-RPC error. */
+  guard<T>(target: GuardTarget, value: T): Promise<T>;
+  /** The tools of one upstream's listing a client may see (pinning and poisoning checks). */
+  reviewTools(upstream: string, tools: readonly Tool[]): Promise<ReviewedTool[]>;
 }
 
 export interface AccessOptions {
@@ -25,6 +37,8 @@ export interface AccessOptions {
   now: () => number;
   logger: Logger;
   metrics: Metrics;
+  pins: ToolPins;
+  validator: jsonSchemaValidator;
 }
 
 /**
@@ -50,6 +64,14 @@ export function sessionAccess(options: AccessOptions): Access {
         { tenant: tenant.config.id, quotas: tenant.quotas, store: options.store, now: options.now, logger: options.logger, metrics: options.metrics },
         { clientId: options.clientId, sub: options.sub, upstream, tool },
       );
+    },
+    guard(target, value) {
+      const tenant = options.tenant();
+      return guardContent({ tenant: tenant.config.id, guard: tenant.guard, logger: options.logger, metrics: options.metrics, validator: options.validator }, target, value);
+    },
+    reviewTools(upstream, tools) {
+      const tenant = options.tenant();
+      return reviewTools({ tenant: tenant.config.id, guard: tenant.guard, pins: options.pins, logger: options.logger, metrics: options.metrics, now: options.now }, upstream, tools);
     },
   };
 }

@@ -29,7 +29,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Logger } from '../../oauth/types.js';
+import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Access } from '../gate/access.js';
+import type { ReviewedTool } from '../gate/tool-review.js';
 import type { Decision, Target, TargetKind } from '../policy/engine.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { namespacedName, namespacedUri, splitName, splitUri } from './names.js';
@@ -75,8 +77,8 @@ export class ProxySession {
   readonly #access: Access;
   /** What this session offers its client (fixed at initialize). */
   readonly #capabilities: ServerCapabilities;
-  /** Tool definitions by the name clients call them, from the latest listings, for the annotations policy matches. */
-  readonly #tools = new Map<string, Tool>();
+  /** The tools clients may see, by `<prefix> <upstream name>`, from the latest reviewed listings (pinned definitions for policy). */
+  readonly #tools = new Map<string, ReviewedTool>();
   /** The client capabilities declared to upstreams, for every upstream session this session opens. */
   readonly #clientCapabilities: ClientCapabilities;
   /** Downstream requests in flight per upstream, so an upstream's own requests travel on the right stream. */
@@ -280,16 +282,16 @@ export class ProxySession {
   }
 
   /**
-   * Every page of one list from every upstream, without what policy denies the caller, namespaced; an upstream
-   * that fails is logged and skipped.
+   * Every item of one list from every upstream (`list` gets all pages of one), without what policy denies the caller,
+   * namespaced; an upstream that fails is logged and skipped.
    */
-  async #listAll<T>(kind: TargetKind, capability: keyof ServerCapabilities, extra: Extra, list: Lister<T>, describe: (item: T) => { name: string; annotations?: Tool['annotations'] }, rename: (prefix: string, item: T) => T): Promise<T[]> {
+  async #listAll<T, R>(kind: TargetKind, capability: keyof ServerCapabilities, extra: Extra, list: (upstream: Upstream) => Promise<T[]>, describe: (item: T) => { name: string; annotations?: Tool['annotations'] }, rename: (prefix: string, item: T) => R): Promise<R[]> {
     const lists = await Promise.all(
       [...this.#upstreams.values()]
         .filter((upstream) => upstream.capabilities[capability] !== undefined)
         .map(async (upstream) => {
           try {
-            const items = await this.#listOne(upstream, extra, list);
+            const items = await list(upstream);
             return items
               .filter((item) => this.#access.decide(extra.authInfo, { kind, upstream: upstream.config.id, ...describe(item) }).effect !== 'deny')
               .map((item) => rename(upstream.prefix, item));
@@ -311,22 +313,30 @@ export class ProxySession {
     return { upstream, name: split.name };
   }
 
-  /** A tool's definition as its upstream lists it (for its annotations), listing the upstream's tools if not yet known. */
-  async #tool(upstream: Upstream, name: string, extra: Extra | undefined): Promise<Tool | undefined> {
+  /** One upstream's tools a client may see after the review of their definitions (pinning, poisoning), remembered. */
+  async #reviewedTools(upstream: Upstream, extra: Extra | undefined): Promise<ReviewedTool[]> {
+    const reviewed = await this.#access.reviewTools(upstream.config.id, await this.#listOne(upstream, extra, listTools));
+    for (const key of this.#tools.keys()) if (key.startsWith(`${upstream.prefix} `)) this.#tools.delete(key);
+    for (const item of reviewed) this.#tools.set(`${upstream.prefix} ${item.tool.name}`, item);
+    return reviewed;
+  }
+
+  /** A tool a client may see, listing the upstream's tools if not yet known; undefined for a tool not listed or hidden. */
+  async #tool(upstream: Upstream, name: string, extra: Extra | undefined): Promise<ReviewedTool | undefined> {
     const known = this.#tools.get(`${upstream.prefix} ${name}`);
     if (known || upstream.capabilities.tools === undefined) return known;
-    this.#remember(upstream, await this.#listOne(upstream, extra, listTools));
+    await this.#reviewedTools(upstream, extra);
     return this.#tools.get(`${upstream.prefix} ${name}`);
   }
 
-  #remember(upstream: Upstream, tools: readonly Tool[]): void {
-    for (const tool of tools) this.#tools.set(`${upstream.prefix} ${tool.name}`, tool);
-  }
-
-  /** The policy decision on a call; `args` are the call's (tool or prompt arguments), `{}` for other requests. */
+  /**
+   * The policy decision on a call; `args` are the call's (tool or prompt arguments), `{}` for other requests. Policy
+   * reads a tool's pinned annotations; a tool that is not listed, or hidden by its review, is denied (so unknown).
+   */
   async #decide(kind: TargetKind, resolved: { upstream: Upstream; name: string }, authInfo: AuthInfo | undefined, args: Record<string, unknown>, extra: Extra | undefined): Promise<Decision> {
-    const annotations = kind === 'tool' ? (await this.#tool(resolved.upstream, resolved.name, extra))?.annotations : undefined;
-    const target: Target = { kind, upstream: resolved.upstream.config.id, name: resolved.name, annotations };
+    const tool = kind === 'tool' ? await this.#tool(resolved.upstream, resolved.name, extra) : undefined;
+    if (kind === 'tool' && !tool) return { effect: 'deny', reason: 'the upstream lists no such tool, or its definition is hidden until an admin approves it' };
+    const target: Target = { kind, upstream: resolved.upstream.config.id, name: resolved.name, annotations: tool?.pinned.annotations };
     return this.#access.decide(authInfo, target, args);
   }
 
@@ -363,18 +373,19 @@ export class ProxySession {
     const { server } = this;
     if (caps.tools) {
       server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({
-        tools: await this.#listAll('tool', 'tools', extra as Extra, listTools, (tool) => tool, (prefix, tool) => {
-          this.#tools.set(`${prefix} ${tool.name}`, tool);
-          return { ...tool, name: namespacedName(prefix, tool.name) };
-        }),
+        tools: await this.#listAll('tool', 'tools', extra as Extra, (upstream) => this.#reviewedTools(upstream, extra as Extra), ({ pinned }) => pinned, (prefix, { tool }) => ({ ...tool, name: namespacedName(prefix, tool.name) })),
       }));
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const target = await this.#admit('tool', request.params.name, request.params.arguments, extra as Extra);
-        const release = await this.#access.admitToolCall(target.upstream.config.id, target.name);
+        const upstream = target.upstream.config.id;
+        const release = await this.#access.admitToolCall(upstream, target.name);
         try {
-          const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name }, undefined, options));
-          if (!Array.isArray(result.content)) return result;
-          return { ...result, content: result.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
+          const args = await this.#access.guard({ direction: 'in', kind: 'tool', upstream, name: target.name }, request.params.arguments);
+          const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name, ...(args !== undefined && { arguments: args }) }, undefined, options));
+          const outputSchema = this.#tools.get(`${target.upstream.prefix} ${target.name}`)?.tool.outputSchema as JsonSchemaType | undefined;
+          const guarded = await this.#access.guard({ direction: 'out', kind: 'tool', upstream, name: target.name, outputSchema }, result);
+          if (!Array.isArray(guarded.content)) return guarded;
+          return { ...guarded, content: guarded.content.map((block) => namespacedContent(target.upstream.prefix, block)) };
         } finally {
           await release();
         }
@@ -382,34 +393,38 @@ export class ProxySession {
     }
     if (caps.prompts) {
       server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => ({
-        prompts: await this.#listAll('prompt', 'prompts', extra as Extra, async (client, cursor, options) => {
+        prompts: await this.#listAll('prompt', 'prompts', extra as Extra, (upstream) => this.#listOne(upstream, extra as Extra, async (client, cursor, options) => {
           const result = await client.listPrompts(cursor ? { cursor } : {}, options);
           return { items: result.prompts, nextCursor: result.nextCursor };
-        }, (prompt) => prompt, (prefix, prompt) => ({ ...prompt, name: namespacedName(prefix, prompt.name) })),
+        }), (prompt) => prompt, (prefix, prompt) => ({ ...prompt, name: namespacedName(prefix, prompt.name) })),
       }));
       server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
         const target = await this.#admit('prompt', request.params.name, request.params.arguments, extra as Extra);
-        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.getPrompt({ ...request.params, name: target.name }, options));
-        return { ...result, messages: result.messages.map((message) => ({ ...message, content: namespacedContent(target.upstream.prefix, message.content) })) };
+        const where = { kind: 'other', upstream: target.upstream.config.id, name: target.name } as const;
+        const args = await this.#access.guard({ direction: 'in', ...where }, request.params.arguments);
+        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.getPrompt({ ...request.params, name: target.name, ...(args !== undefined && { arguments: args }) }, options));
+        const guarded = await this.#access.guard({ direction: 'out', ...where }, result);
+        return { ...guarded, messages: guarded.messages.map((message) => ({ ...message, content: namespacedContent(target.upstream.prefix, message.content) })) };
       });
     }
     if (caps.resources) {
       server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => ({
-        resources: await this.#listAll('resource', 'resources', extra as Extra, async (client, cursor, options) => {
+        resources: await this.#listAll('resource', 'resources', extra as Extra, (upstream) => this.#listOne(upstream, extra as Extra, async (client, cursor, options) => {
           const result = await client.listResources(cursor ? { cursor } : {}, options);
           return { items: result.resources, nextCursor: result.nextCursor };
-        }, (resource) => ({ name: resource.uri }), (prefix, resource) => ({ ...resource, uri: namespacedUri(prefix, resource.uri) })),
+        }), (resource) => ({ name: resource.uri }), (prefix, resource) => ({ ...resource, uri: namespacedUri(prefix, resource.uri) })),
       }));
       server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => ({
-        resourceTemplates: await this.#listAll('resource', 'resources', extra as Extra, async (client, cursor, options) => {
+        resourceTemplates: await this.#listAll('resource', 'resources', extra as Extra, (upstream) => this.#listOne(upstream, extra as Extra, async (client, cursor, options) => {
           const result = await client.listResourceTemplates(cursor ? { cursor } : {}, options);
           return { items: result.resourceTemplates, nextCursor: result.nextCursor };
-        }, (template) => ({ name: template.uriTemplate }), (prefix, template) => ({ ...template, uriTemplate: namespacedUri(prefix, template.uriTemplate) })),
+        }), (template) => ({ name: template.uriTemplate }), (prefix, template) => ({ ...template, uriTemplate: namespacedUri(prefix, template.uriTemplate) })),
       }));
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const target = await this.#admit('resource', request.params.uri, undefined, extra as Extra);
         const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.readResource({ ...request.params, uri: target.name }, options));
-        return { ...result, contents: result.contents.map((content) => ({ ...content, uri: namespacedUri(target.upstream.prefix, content.uri) })) };
+        const guarded = await this.#access.guard({ direction: 'out', kind: 'other', upstream: target.upstream.config.id, name: target.name }, result);
+        return { ...guarded, contents: guarded.contents.map((content) => ({ ...content, uri: namespacedUri(target.upstream.prefix, content.uri) })) };
       });
       if (caps.resources.subscribe) {
         server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
@@ -448,10 +463,12 @@ export class ProxySession {
   /** Upstream-initiated traffic: requests for the client (sampling, elicitation, roots) and notifications. */
   #relayFromUpstream(upstream: Upstream, client: Client): void {
     const clientCapabilities = this.#clientCapabilities;
-    const toClient = <T>(request: { method: string; params?: unknown }, schema: T, signal: AbortSignal) => {
+    const toClient = async <T>(request: { method: string; params?: unknown }, schema: T, signal: AbortSignal) => {
       const extra = this.#inFlight.get(upstream.prefix)?.at(-1);
+      // What an upstream asks the client's model or user (sampling, elicitation) is upstream content too: guard out.
+      const guarded = request.method === 'roots/list' ? request : await this.#access.guard({ direction: 'out', kind: 'other', upstream: upstream.config.id, name: request.method }, request);
       // On the stream of the downstream request that caused it, when there is one; else on the GET stream.
-      return extra ? extra.sendRequest(request as never, schema as never, { signal }) : this.server.request(request as never, schema as never, { signal });
+      return extra ? extra.sendRequest(guarded as never, schema as never, { signal }) : this.server.request(guarded as never, schema as never, { signal });
     };
     if (clientCapabilities.sampling) client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => toClient(request, CreateMessageResultSchema, extra.signal) as never);
     if (clientCapabilities.elicitation) client.setRequestHandler(ElicitRequestSchema, (request, extra) => toClient(request, ElicitResultSchema, extra.signal) as never);

@@ -7,6 +7,8 @@ import { randomToken } from '../../oauth/crypto.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { readBody } from '../../oauth/http.js';
 import type { Logger } from '../../oauth/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import type { ToolPins } from '../guard/pins.js';
 import type { Metrics } from '../observe/metrics.js';
 import { sessionAccess } from '../gate/access.js';
 import type { Tenant } from '../tenancy/resources.js';
@@ -61,6 +63,10 @@ export interface SessionRegistryOptions {
   /** The groups of a user, for policy rules that name groups. */
   groupsOf: (sub: string) => readonly string[];
   metrics: Metrics;
+  /** Tool-definition pins, shared by the sessions of every tenant. */
+  pins: ToolPins;
+  /** Validates redacted structured tool results against their output schemas. */
+  validator: jsonSchemaValidator;
   /** The URL of a resource's protected resource metadata (RFC 9728), for scope challenges. */
   resourceMetadataUrl: (resource: string) => string;
 }
@@ -80,7 +86,9 @@ const SSE_RETRY_MS = 1000;
 /** Whose sessions an admin revocation ends: a client's, or a user's. */
 export type Revoked = { clientId: string; sub?: undefined } | { sub: string; clientId?: undefined };
 
-const REVOCATIONS_CHANNEL = 'mcp-revocations';
+/** What replicas tell each other's sessions: an admin revoked tokens, or approved tool definitions of a tenant. */
+type SessionEvent = { revoked: Revoked } | { toolsApproved: string };
+const EVENTS_CHANNEL = 'mcp-session-events';
 
 function recordKey(sessionId: string): string {
   return `mcp-session:${sessionId}`;
@@ -124,14 +132,16 @@ export class SessionRegistry {
     }
   }
 
-  /** Starts listening for requests other replicas relay to this one, and for revocations made on them. */
+  /** Starts listening for requests other replicas relay to this one, and for revocations and approvals made on them. */
   async start(): Promise<void> {
     await this.#relay?.start();
-    this.#unsubscribe = await this.#bus?.subscribe(REVOCATIONS_CHANNEL, (message) => {
+    this.#unsubscribe = await this.#bus?.subscribe(EVENTS_CHANNEL, (message) => {
       try {
-        this.#endLocal(JSON.parse(message) as Revoked);
+        const event = JSON.parse(message) as SessionEvent;
+        if ('revoked' in event) this.#endLocal(event.revoked);
+        else this.#notifyLocal(event.toolsApproved);
       } catch (error) {
-        this.#o.logger.warn({ err: error }, 'ignored a malformed revocation message');
+        this.#o.logger.warn({ err: error }, 'ignored a malformed session event');
       }
     });
   }
@@ -142,7 +152,19 @@ export class SessionRegistry {
    */
   async endSessionsOf(revoked: Revoked): Promise<void> {
     this.#endLocal(revoked);
-    await this.#bus?.publish(REVOCATIONS_CHANNEL, JSON.stringify(revoked));
+    await this.#bus?.publish(EVENTS_CHANNEL, JSON.stringify({ revoked } satisfies SessionEvent));
+  }
+
+  /** An admin approved tool definitions of a tenant: its sessions on every replica are told their tool lists changed. */
+  async toolsApproved(tenant: string): Promise<void> {
+    this.#notifyLocal(tenant);
+    await this.#bus?.publish(EVENTS_CHANNEL, JSON.stringify({ toolsApproved: tenant } satisfies SessionEvent));
+  }
+
+  #notifyLocal(tenant: string): void {
+    for (const session of this.#sessions.values()) {
+      if (session.binding.tenant === tenant) void session.proxy.notifyListsChanged().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'telling a session its lists changed failed'));
+    }
   }
 
   #endLocal(revoked: Revoked): void {
@@ -272,7 +294,7 @@ export class SessionRegistry {
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
     let live: LiveSession | undefined;
-    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, store: this.#o.store, now: this.#o.now, logger: this.#o.logger, metrics: this.#o.metrics });
+    const access = sessionAccess({ tenant: () => live?.tenant ?? tenant, sub: binding.sub, clientId: binding.clientId, groupsOf: this.#o.groupsOf, store: this.#o.store, now: this.#o.now, logger: this.#o.logger, metrics: this.#o.metrics, pins: this.#o.pins, validator: this.#o.validator });
     const proxy = await ProxySession.open(tenant.config.upstreams, capabilities, this.#o.deps, this.#catalog, access, this.#o.logger);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,

@@ -41,10 +41,14 @@ export class Metrics {
   readonly quotaDecisions = new Counter('portcullis_quota_decisions_total', 'Tool calls by quota outcome.', ['tenant', 'outcome']);
   /** Admissions that took a limit past its soft threshold. */
   readonly quotaSoftLimit = new Counter('portcullis_quota_soft_limit_total', 'Admissions that crossed a limit\'s soft threshold.', ['tenant', 'limit']);
+  /** Findings of the guardrails by the action taken (`block`, `redact`, `flag`); `limit.bytes`/`limit.depth` for messages over a cap. */
+  readonly guardFindings = new Counter('portcullis_guardrail_findings_total', 'Guardrail findings by type and action.', ['tenant', 'direction', 'type', 'action']);
+  /** Tool definitions a listing hid or flagged: `changed_hidden`, `changed_flagged`, `poisoned_hidden`, `poisoned_flagged`. */
+  readonly toolReviews = new Counter('portcullis_tool_reviews_total', 'Tool definitions hidden or flagged by pinning and poisoning checks.', ['tenant', 'outcome']);
   /** Requests the authorization server's abuse limits refused with 429. */
   readonly rateLimited = new Counter('portcullis_rate_limited_total', 'Requests refused with 429 by an abuse limit.', ['endpoint', 'by']);
 
   render(): string {
-    return `${[this.quotaDecisions, this.quotaSoftLimit, this.rateLimited].map((counter) => counter.render()).join('\n')}\n`;
+    return `${[this.quotaDecisions, this.quotaSoftLimit, this.guardFindings, this.toolReviews, this.rateLimited].map((counter) => counter.render()).join('\n')}\n`;
   }
 }

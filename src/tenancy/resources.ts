@@ -1,10 +1,11 @@
 import type { ProtectedResource, ResourceDirectory } from '../../oauth/types.js';
 import type { Config, TenantConfig } from '../config/schema.js';
 import { Policy } from '../policy/engine.js';
+import { compileGuardrails, type TenantGuard } from '../guard/compile.js';
 import { compileQuotas, type TenantQuotas } from '../quota/compile.js';
 import type { PlanConfig } from '../quota/schema.js';
 
-/** A tenant as the gateway serves it: its configuration, its one MCP resource, its compiled policy and quotas. */
+/** A tenant as the gateway serves it: its configuration, its one MCP resource, its compiled policy, quotas and guardrails. */
 export interface Tenant {
   config: TenantConfig;
   resource: ProtectedResource;
@@ -12,6 +13,7 @@ export interface Tenant {
   path: string;
   policy: Policy;
   quotas: TenantQuotas;
+  guard: TenantGuard;
 }
 
 /**
@@ -72,6 +74,7 @@ export class Tenants implements ResourceDirectory {
       path,
       policy: compilePolicy(this.#config, config, this.#serviceScopes),
       quotas: compileQuotas(config.quotas, this.#plans),
+      guard: compileGuardrails(config.guardrails),
       resource: {
         resource: this.#publicUrl + path,
         tenant: config.id,

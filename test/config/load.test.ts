@@ -59,7 +59,10 @@ describe('schema', () => {
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, trustedProxies: [] });
     expect(config.store).toEqual({ type: 'memory' });
     expect(config.defaultTenant).toBe('default');
-    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [], upstreams: [], policy: { default: 'allow', rules: [] }, quotas: { onStoreDown: 'deny', limits: [], agents: [], costs: [], softLimit: 0.8 }, members: { users: [], groups: [] } });
+    expect(config.tenants[0]).toEqual({ id: 'default', baseScope: 'mcp', scopes: [], allowedOrigins: [], upstreams: [], policy: { default: 'allow', rules: [] }, quotas: { onStoreDown: 'deny', limits: [], agents: [], costs: [], softLimit: 0.8 },
+      guardrails: { rules: [], custom: [], maxBytes: 1024 * 1024, maxDepth: 64, overLimit: 'block', toolDefinitions: { onChange: 'hide', onPoisoned: 'hide' } },
+      members: { users: [], groups: [] },
+    });
     expect(config.admin).toEqual({ tokens: [] });
     expect(config.plans).toEqual([]);
     expect(config.mcp).toEqual({ sessionIdleTimeout: 1800, maxSessions: 10_000, keepAliveMs: 15_000 });
