@@ -11,6 +11,9 @@ import { guardContent, type GuardTarget } from './guard.js';
 import { admitToolCall } from './quota.js';
 import { reviewTools, type ReviewedTool } from './tool-review.js';
 
+/** The runtime's fetch, called as a function of its own (Workers refuse a detached `fetch`). */
+const callFetch: typeof fetch = (input, init) => fetch(input, init);
+
 /**
  * The gates of one MCP session (../shared/DESIGN.md): policy decisions about its caller, whose scopes can grow within
  * the session (step-up), quotas, guardrails both ways, and the review of tool definitions.
@@ -67,7 +70,7 @@ export function sessionAccess(options: AccessOptions): Access {
     },
     guard(target, value) {
       const tenant = options.tenant();
-      return guardContent({ tenant: tenant.config.id, guard: tenant.guard, logger: options.logger, metrics: options.metrics, validator: options.validator }, target, value);
+      return guardContent({ tenant: tenant.config.id, guard: tenant.guard, logger: options.logger, metrics: options.metrics, validator: options.validator, fetch: callFetch }, target, value);
     },
     reviewTools(upstream, tools) {
       const tenant = options.tenant();

@@ -2,6 +2,7 @@ import type { JsonSchemaType, jsonSchemaValidator } from '@modelcontextprotocol/
 import { inspect, redact } from '../../guardrails/index.js';
 import type { Finding } from '../../guardrails/types.js';
 import type { Logger } from '../../oauth/types.js';
+import { classify, type ClassifierConfig } from '../guard/classifier.js';
 import type { ContentKind, Direction, GuardRule, TenantGuard } from '../guard/compile.js';
 import { protocolError } from '../mcp/upstream-errors.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -16,6 +17,8 @@ export interface GuardContext {
   metrics: Metrics;
   /** Validates a redacted `structuredContent` against the tool's `outputSchema`. */
   validator: jsonSchemaValidator;
+  /** Reaches a tenant's external classifier. */
+  fetch: typeof fetch;
 }
 
 /** What is being inspected: which way it goes and what it is (a tool by its upstream name, or another request). */
@@ -42,6 +45,36 @@ const described = (finding: Finding) => ({ type: finding.type, path: finding.pat
  * A message over the size or depth cap is blocked unless the tenant chose `overLimit: flag`.
  */
 export async function guardContent<T>(ctx: GuardContext, target: GuardTarget, value: T): Promise<T> {
+  const checked = applyRules(ctx, target, value);
+  const classifier = ctx.guard.config.classifier;
+  if (!classifier || !classifier.directions.includes(target.direction)) return checked;
+  await consultClassifier(ctx, classifier, target, checked);
+  return checked;
+}
+
+/**
+ * The tenant's external classifier, after the detectors (so it judges what would pass, redactions made): `block`
+ * blocks, `flag` is logged and counted, and a classifier that cannot answer blocks or lets the message pass as
+ * `onError` says.
+ */
+async function consultClassifier(ctx: GuardContext, config: ClassifierConfig, target: GuardTarget, content: unknown): Promise<void> {
+  const verdict = await classify(config, { tenant: ctx.tenant, direction: target.direction, upstream: target.upstream, name: target.name, content }, ctx.fetch);
+  const where = { tenant: ctx.tenant, direction: target.direction, upstream: target.upstream, name: target.name };
+  const count = (action: string) => ctx.metrics.guardFindings.inc({ tenant: ctx.tenant, direction: target.direction, type: 'classifier', action });
+  if ('unavailable' in verdict) {
+    count(config.onError === 'deny' ? 'unavailable_block' : 'unavailable_pass');
+    ctx.logger.warn({ ...where, reason: verdict.unavailable, onError: config.onError }, config.onError === 'deny' ? 'the classifier gave no verdict; blocked (onError: deny)' : 'the classifier gave no verdict; passed (onError: allow)');
+    if (config.onError === 'deny') throw protocolError(GUARDRAIL_BLOCKED, 'blocked: the content classifier is unavailable', { rule: 'classifier', reason: 'classifier_unavailable' });
+    return;
+  }
+  if (verdict.verdict === 'allow') return;
+  count(verdict.verdict);
+  ctx.logger.warn({ ...where, categories: verdict.categories, reason: verdict.reason }, verdict.verdict === 'block' ? 'the classifier blocked a message' : 'the classifier flagged a message');
+  if (verdict.verdict === 'block') throw protocolError(GUARDRAIL_BLOCKED, 'blocked by the content classifier', { rule: 'classifier', ...(verdict.categories && { categories: verdict.categories }) });
+}
+
+/** The built-in and custom detectors under the tenant's rules. */
+function applyRules<T>(ctx: GuardContext, target: GuardTarget, value: T): T {
   const plan = ctx.guard.plan(target.direction, target.kind, target.kind === 'tool' ? target.name : undefined);
   if (plan.rules.length === 0) return value;
   const { maxBytes, maxDepth, overLimit } = ctx.guard.config;

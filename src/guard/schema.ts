@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builtInTypes, customDetector, type CustomRule } from '../../guardrails/index.js';
 import { refineUnique } from '../config/unique.js';
+import { classifierSchema } from './classifier.js';
 import { globMatcher } from '../policy/glob.js';
 
 const globs = z.array(z.string().min(1).max(512)).min(1);
@@ -46,6 +47,8 @@ export const guardrailsSchema = z
     maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
     maxDepth: z.number().int().positive().max(1000).default(64),
     overLimit: z.enum(['block', 'flag']).default('block'),
+    /** An HTTP endpoint that judges messages too, after the detectors (docs/guardrails.md). */
+    classifier: classifierSchema.optional(),
     /** Tool definitions (`tools/list`): pinned on first sight; what to do when one changes or looks poisoned. */
     toolDefinitions: z
       .object({ onChange: z.enum(['hide', 'flag']).default('hide'), onPoisoned: z.enum(['hide', 'flag']).default('hide') })

@@ -1,5 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { guardContent, GUARDRAIL_BLOCKED, type GuardTarget } from '../../src/gate/guard.js';
 import { compileGuardrails } from '../../src/guard/compile.js';
@@ -13,7 +15,7 @@ const inbound: GuardTarget = { ...out, direction: 'in' };
 function gate(guardrails: unknown) {
   const logged: Array<{ fields: Record<string, unknown>; message: string }> = [];
   const record = (fields: Record<string, unknown>, message: string) => logged.push({ fields, message });
-  const ctx = { tenant: 't', guard: compileGuardrails(guardrailsSchema.parse(guardrails)), logger: { info: record, warn: record, error: record }, metrics: new Metrics(), validator: new AjvJsonSchemaValidator() };
+  const ctx = { tenant: 't', guard: compileGuardrails(guardrailsSchema.parse(guardrails)), logger: { info: record, warn: record, error: record }, metrics: new Metrics(), validator: new AjvJsonSchemaValidator(), fetch };
   return { ctx, logged };
 }
 
@@ -92,6 +94,77 @@ describe('the guard gate', () => {
   it('runs a tenant\'s custom keywords and patterns', async () => {
     const { ctx } = gate({ custom: [{ id: 'codenames', keywords: ['Project Nightingale'], patterns: ['ACME-[0-9]{6}'] }], rules: [{ id: 'secret-projects', detect: ['custom.codenames'], action: 'redact' }] });
     expect(await guardContent(ctx, inbound, { q: 'status of project nightingale and ACME-123456?' })).toEqual({ q: 'status of [REDACTED:custom.codenames] and [REDACTED:custom.codenames]?' });
+  });
+});
+
+describe('an external classifier', () => {
+  // A real HTTP classifier: its verdict depends on the message, and it can be slow or answer nonsense on request.
+  let server: Server;
+  let url: string;
+  const seen: unknown[] = [];
+  const authorizations: Array<string | undefined> = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const request = JSON.parse(body) as { content: unknown; direction: string };
+        seen.push(request);
+        authorizations.push(req.headers.authorization);
+        const text = JSON.stringify(request.content);
+        const answer = (status: number, payload: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(payload);
+        if (text.includes('slow')) setTimeout(() => answer(200, '{"verdict":"allow"}'), 500);
+        else if (text.includes('nonsense')) answer(200, '{"verdict":"maybe"}');
+        else if (text.includes('broken')) answer(500, '{}');
+        else if (text.includes('jailbreak')) answer(200, JSON.stringify({ verdict: 'block', categories: ['jailbreak'], reason: 'model says so' }));
+        else if (text.includes('odd')) answer(200, '{"verdict":"flag","categories":["odd"]}');
+        else answer(200, '{"verdict":"allow"}');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/verdict`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const withClassifier = (extra: Record<string, unknown> = {}) =>
+    gate({ rules: [{ id: 'hide', detect: ['pii.email'], action: 'redact' }], classifier: { url, timeoutMs: 200, headers: { authorization: 'Bearer classifier-token' }, ...extra } });
+
+  it('is asked after the detectors, with what would pass, and its block and flag verdicts apply', async () => {
+    const { ctx } = withClassifier();
+    expect(await guardContent(ctx, out, result('fine, mail jane.doe@example.org'))).toEqual(result('fine, mail [REDACTED:pii.email]'));
+    expect(JSON.stringify(seen.at(-1))).toContain('[REDACTED:pii.email]');
+    expect(JSON.stringify(seen.at(-1))).not.toContain('jane.doe');
+    expect(seen.at(-1)).toMatchObject({ tenant: 't', direction: 'out', upstream: 'crm', name: 'lookup' });
+    expect(authorizations.at(-1)).toBe('Bearer classifier-token');
+    await expect(guardContent(ctx, out, result('a jailbreak attempt'))).rejects.toMatchObject({ code: GUARDRAIL_BLOCKED, data: { rule: 'classifier', categories: ['jailbreak'] } });
+    const odd = result('something odd');
+    expect(await guardContent(ctx, out, odd)).toBe(odd);
+    expect(ctx.metrics.guardFindings.value({ tenant: 't', direction: 'out', type: 'classifier', action: 'flag' })).toBe(1);
+  });
+
+  it('blocks when it cannot answer (onError: deny, the default): time-out, error status, not a verdict, too large', async () => {
+    const { ctx } = withClassifier({ maxBytes: 1000 });
+    for (const text of ['slow', 'broken', 'nonsense', 'x'.repeat(2000)]) {
+      await expect(guardContent(ctx, out, result(text))).rejects.toMatchObject({ code: GUARDRAIL_BLOCKED, data: { rule: 'classifier', reason: 'classifier_unavailable' } });
+    }
+    expect(ctx.metrics.guardFindings.value({ tenant: 't', direction: 'out', type: 'classifier', action: 'unavailable_block' })).toBe(4);
+  });
+
+  it('lets the message pass, logged, when it cannot answer and onError is allow; an unreachable one too', async () => {
+    const { ctx, logged } = withClassifier({ onError: 'allow' });
+    const slow = result('slow');
+    expect(await guardContent(ctx, out, slow)).toBe(slow);
+    const { ctx: unreachable } = gate({ classifier: { url: 'http://127.0.0.1:1/verdict', onError: 'allow' } });
+    expect(await guardContent(unreachable, inbound, { q: 'hello' })).toEqual({ q: 'hello' });
+    expect(logged.map((entry) => entry.message)).toContain('the classifier gave no verdict; passed (onError: allow)');
+  });
+
+  it('is asked only for the directions it is configured for', async () => {
+    const { ctx } = withClassifier({ directions: ['in'] });
+    const jailbreak = result('jailbreak');
+    expect(await guardContent(ctx, out, jailbreak)).toBe(jailbreak);
+    await expect(guardContent(ctx, inbound, jailbreak)).rejects.toMatchObject({ data: { rule: 'classifier' } });
   });
 });
 
