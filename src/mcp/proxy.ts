@@ -1,5 +1,4 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -36,33 +35,11 @@ import type { Decision, Target, TargetKind } from '../policy/engine.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { namespacedName, namespacedUri, splitName, splitUri } from './names.js';
 import type { UpstreamCatalog } from './catalog.js';
-import { connectUpstream, GATEWAY_INFO, type UpstreamDeps, type UpstreamHooks } from './upstream.js';
-import { protocolError, sessionExpired, upstreamError, UpstreamUnavailable } from './upstream-errors.js';
-
-/** One upstream as a downstream session sees it: connected on first use. */
-interface Upstream {
-  config: UpstreamConfig;
-  prefix: string;
-  /** What it offers: from the catalog until this session connects, then from its own connection. */
-  capabilities: ServerCapabilities;
-  client?: Client | undefined;
-  /** The connection being opened, which concurrent requests share. */
-  connecting?: Promise<Client> | undefined;
-}
-
-type Extra = {
-  signal: AbortSignal;
-  authInfo?: AuthInfo;
-  _meta?: { progressToken?: string | number };
-  sendNotification: (n: never) => Promise<void>;
-  sendRequest: Server['request'];
-  /** Closes the SSE stream of this downstream request, for the client to resume (offered from protocol 2025-11-25). */
-  closeSSEStream?: () => void;
-};
+import { GATEWAY_INFO, type UpstreamDeps } from './upstream.js';
+import { protocolError } from './upstream-errors.js';
+import { UpstreamPool, type Extra, type Upstream } from './upstream-pool.js';
 
 const MAX_PAGES = 100;
-/** The longest the gateway waits for an upstream to confirm the end of a session (DELETE) before dropping it. */
-const MAX_TERMINATE_MS = 5000;
 
 /**
  * The MCP server one downstream session talks to: an SDK `Server` whose handlers fan out to, or route to, the
@@ -70,96 +47,49 @@ const MAX_TERMINATE_MS = 5000;
  */
 export class ProxySession {
   readonly server: Server;
-  readonly #upstreams: ReadonlyMap<string, Upstream>;
+  readonly #pool: UpstreamPool;
   readonly #logger: Logger;
-  readonly #deps: UpstreamDeps;
-  readonly #catalog: UpstreamCatalog;
   readonly #access: Access;
   /** What this session offers its client (fixed at initialize). */
   readonly #capabilities: ServerCapabilities;
   /** The tools clients may see, by `<prefix> <upstream name>`, from the latest reviewed listings (pinned definitions for policy). */
   readonly #tools = new Map<string, ReviewedTool>();
-  /** The client capabilities declared to upstreams, for every upstream session this session opens. */
+  /** The client capabilities declared to upstreams (what the gateway relays back to its own client). */
   readonly #clientCapabilities: ClientCapabilities;
-  /** Downstream requests in flight per upstream, so an upstream's own requests travel on the right stream. */
-  readonly #inFlight = new Map<string, Extra[]>();
-  /** Upstream sessions being re-initialized, per prefix, so concurrent requests share one attempt. */
-  readonly #reconnecting = new Map<string, Promise<void>>();
-  /** The downstream request whose upstream SSE stream carried each upstream's latest event id, by `<prefix> <id>`. */
-  readonly #streamsByEventId = new Map<string, Extra>();
-  #closed = false;
 
-  private constructor(upstreams: Upstream[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, access: Access, logger: Logger) {
-    this.#upstreams = new Map(upstreams.map((upstream) => [upstream.prefix, upstream]));
+  private constructor(pool: UpstreamPool, clientCapabilities: ClientCapabilities, access: Access, logger: Logger) {
+    this.#pool = pool;
     this.#logger = logger;
-    this.#deps = deps;
-    this.#catalog = catalog;
     this.#access = access;
     this.#clientCapabilities = clientCapabilities;
+    const upstreams = [...pool.values()];
     const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.capabilities));
     this.#capabilities = capabilities;
     this.server = new Server(GATEWAY_INFO, { capabilities });
     this.#registerHandlers(capabilities);
     for (const upstream of upstreams) if (upstream.client) this.#relayFromUpstream(upstream, upstream.client);
+    pool.onConnected = (upstream, client) => this.#relayFromUpstream(upstream, client);
     if (clientCapabilities.roots?.listChanged) {
       // The client's roots changed: every upstream session hears it and may ask again (MCP 2025-11-25 client/roots).
       this.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
-        await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client?.sendRootsListChanged()));
+        await Promise.allSettled([...this.#pool.values()].map((upstream) => upstream.client?.sendRootsListChanged()));
       });
     }
   }
 
-  /**
-   * Prepares the session's upstreams. One the catalog knows is connected on first use; one it does not know is
-   * connected now, to learn what it offers; one that cannot be reached is left out (and logged), not fatal.
-   */
+  /** Opens a session over the tenant's upstreams (see {@link UpstreamPool.open}); only client capabilities an upstream can use are declared to it. */
   static async open(upstreams: readonly UpstreamConfig[], clientCapabilities: ClientCapabilities, deps: UpstreamDeps, catalog: UpstreamCatalog, access: Access, logger: Logger): Promise<ProxySession> {
     const forwarded: ClientCapabilities = {
       ...(clientCapabilities.sampling && { sampling: clientCapabilities.sampling }),
       ...(clientCapabilities.elicitation && { elicitation: clientCapabilities.elicitation }),
       ...(clientCapabilities.roots && { roots: clientCapabilities.roots }),
     };
-    // The session exists only once every upstream answered; until then there is no downstream stream to close anyway.
-    let session: ProxySession | undefined;
-    const prepared = await Promise.all(
-      upstreams.map(async (config): Promise<Upstream | undefined> => {
-        const prefix = config.prefix ?? config.id;
-        const known = catalog.lookup(config);
-        if (known === 'down') return undefined;
-        if (known) return { config, prefix, capabilities: known };
-        try {
-          const client = await connectUpstream(config, forwarded, deps, { onStreamClosedEarly: (eventId) => session && session.#closeDownstreamStream(prefix, eventId) });
-          const capabilities = client.getServerCapabilities() ?? {};
-          catalog.learned(config, capabilities);
-          return { config, prefix, capabilities, client };
-        } catch (error) {
-          catalog.unreachable(config);
-          logger.warn({ upstream: config.id, err: error }, 'upstream unavailable; its tools are left out of this session');
-          return undefined;
-        }
-      }),
-    );
-    session = new ProxySession(prepared.filter((upstream) => upstream !== undefined), forwarded, deps, catalog, access, logger);
-    return session;
-  }
-
-  /**
-   * The upstream closed a request's stream mid-call to be polled (SEP-1699). The gateway's upstream client resumes
-   * it; the gateway closes its own client's stream of the same request too, so that long calls hold no connection
-   * on either side. The client resumes with Last-Event-ID and gets the rest from the event store.
-   */
-  #closeDownstreamStream(prefix: string, eventId: string): void {
-    this.#streamsByEventId.get(`${prefix} ${eventId}`)?.closeSSEStream?.();
-  }
-
-  #hooks(upstream: Upstream): UpstreamHooks {
-    return { onStreamClosedEarly: (eventId) => this.#closeDownstreamStream(upstream.prefix, eventId) };
+    return new ProxySession(await UpstreamPool.open(upstreams, forwarded, deps, catalog, logger), forwarded, access, logger);
   }
 
   /** Ends the upstream sessions (a Streamable HTTP upstream is told so with DELETE; a stdio child is stopped) and the server. */
   async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.allSettled([...this.#upstreams.values()].map((upstream) => upstream.client && closeUpstream(upstream.config, upstream.client)));
+    await this.#pool.close();
     await this.server.close();
   }
 
@@ -173,107 +103,12 @@ export class ProxySession {
     ]);
   }
 
-  #upstream(prefix: string): Upstream | undefined {
-    return this.#upstreams.get(prefix);
-  }
-
-  /**
-   * This session's client of an upstream, opening the upstream session on first use, and again after its connection
-   * closed (a stdio child that exited is started anew); concurrent callers share one attempt.
-   */
-  async #client(upstream: Upstream): Promise<Client> {
-    if (upstream.client?.transport !== undefined) return upstream.client;
-    upstream.connecting ??= (async () => {
-      try {
-        const client = await connectUpstream(upstream.config, this.#clientCapabilities, this.#deps, this.#hooks(upstream));
-        if (this.#closed) {
-          await client.close();
-          throw new UpstreamUnavailable();
-        }
-        upstream.client = client;
-        upstream.capabilities = client.getServerCapabilities() ?? {};
-        this.#catalog.learned(upstream.config, upstream.capabilities);
-        this.#relayFromUpstream(upstream, client);
-        return client;
-      } finally {
-        upstream.connecting = undefined;
-      }
-    })();
-    return upstream.connecting;
-  }
-
-  /**
-   * Runs a request against one upstream on behalf of a downstream request: timeout, progress and cancellation pass
-   * through. Without a downstream request (the gateway's own lookups), only the timeouts apply.
-   */
-  async #forward<T>(upstream: Upstream, extra: Extra | undefined, call: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
-    const progressToken = extra?._meta?.progressToken;
-    let lastEvent: string | undefined;
-    const options: RequestOptions = {
-      timeout: upstream.config.timeoutMs,
-      maxTotalTimeout: upstream.config.maxTotalTimeoutMs,
-      resetTimeoutOnProgress: true,
-      // Progress is always asked of the upstream, so that a long call which reports progress outlives the timeout even
-      // when the client asked for none; it is relayed only to a client that asked.
-      onprogress: (progress) => {
-        if (progressToken !== undefined) void extra?.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } } as never);
-      },
-      ...(extra && {
-        signal: extra.signal,
-        onresumptiontoken: (eventId: string) => {
-          if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
-          lastEvent = `${upstream.prefix} ${eventId}`;
-          this.#streamsByEventId.set(lastEvent, extra);
-        },
-      }),
-    };
-    const inFlight = this.#inFlight.get(upstream.prefix) ?? this.#inFlight.set(upstream.prefix, []).get(upstream.prefix)!;
-    if (extra) inFlight.push(extra);
-    try {
-      const client = await this.#client(upstream);
-      try {
-        return await call(client, options);
-      } catch (error) {
-        if (!sessionExpired(error, client)) throw error;
-        // A 404 to a request that carries Mcp-Session-Id means the upstream no longer knows the session (it restarted
-        // or expired it), so it did not process the request: the gateway opens a new upstream session and sends the
-        // request once more, which is safe even for a tool call with side effects (MCP 2025-11-25 basic/transports,
-        // session management: the client MUST start a new session). Once only; a second failure is the answer.
-        // What the old session held upstream (resource subscriptions, the logging level) is not replayed.
-        await this.#reconnect(upstream, client);
-        return await call(upstream.client!, options);
-      }
-    } catch (error) {
-      throw upstreamError(upstream.config, error, this.#logger);
-    } finally {
-      if (extra && inFlight.includes(extra)) inFlight.splice(inFlight.indexOf(extra), 1);
-      if (lastEvent !== undefined) this.#streamsByEventId.delete(lastEvent);
-    }
-  }
-
-  /** Replaces an upstream's client with one in a new upstream session; concurrent callers share one attempt. */
-  async #reconnect(upstream: Upstream, stale: Client): Promise<void> {
-    if (upstream.client !== stale) return;
-    let pending = this.#reconnecting.get(upstream.prefix);
-    if (!pending) {
-      pending = (async () => {
-        this.#logger.info({ upstream: upstream.config.id }, 'the upstream session expired; opening a new one');
-        upstream.client = undefined;
-        await this.#client(upstream);
-        // The upstream already forgot the old session; closing its client only stops its transport (GET stream, timers).
-        await stale.close().catch(() => undefined);
-      })().finally(() => this.#reconnecting.delete(upstream.prefix));
-      this.#reconnecting.set(upstream.prefix, pending);
-    }
-    await pending;
-  }
-
   /** Every page of one list of one upstream. */
   async #listOne<T>(upstream: Upstream, extra: Extra | undefined, list: Lister<T>): Promise<T[]> {
     const items: T[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.#forward(upstream, extra, (client, options) => list(client, cursor, options));
+      const result = await this.#pool.forward(upstream, extra, (client, options) => list(client, cursor, options));
       items.push(...result.items);
       cursor = result.nextCursor;
       if (!cursor) break;
@@ -287,7 +122,7 @@ export class ProxySession {
    */
   async #listAll<T, R>(kind: TargetKind, capability: keyof ServerCapabilities, extra: Extra, list: (upstream: Upstream) => Promise<T[]>, describe: (item: T) => { name: string; annotations?: Tool['annotations'] }, rename: (prefix: string, item: T) => R): Promise<R[]> {
     const lists = await Promise.all(
-      [...this.#upstreams.values()]
+      [...this.#pool.values()]
         .filter((upstream) => upstream.capabilities[capability] !== undefined)
         .map(async (upstream) => {
           try {
@@ -307,8 +142,8 @@ export class ProxySession {
   /** The upstream and its own name of what a client names; a name that fits no upstream is unknown. */
   #resolve(kind: TargetKind, name: string): { upstream: Upstream; name: string } {
     // An unprefixed upstream is the tenant's only one (the config enforces it), so every name and URI is its own.
-    const split = this.#upstream('') !== undefined ? { prefix: '', name } : kind === 'resource' ? renamed(splitUri(name)) : splitName(name);
-    const upstream = split && this.#upstream(split.prefix);
+    const split = this.#pool.get('') !== undefined ? { prefix: '', name } : kind === 'resource' ? renamed(splitUri(name)) : splitName(name);
+    const upstream = split && this.#pool.get(split.prefix);
     if (!split || !upstream) throw unknown(kind, name);
     return { upstream, name: split.name };
   }
@@ -381,7 +216,7 @@ export class ProxySession {
         const release = await this.#access.admitToolCall(upstream, target.name);
         try {
           const args = await this.#access.guard({ direction: 'in', kind: 'tool', upstream, name: target.name }, request.params.arguments);
-          const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name, ...(args !== undefined && { arguments: args }) }, undefined, options));
+          const result = await this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.callTool({ ...request.params, name: target.name, ...(args !== undefined && { arguments: args }) }, undefined, options));
           const outputSchema = this.#tools.get(`${target.upstream.prefix} ${target.name}`)?.tool.outputSchema as JsonSchemaType | undefined;
           const guarded = await this.#access.guard({ direction: 'out', kind: 'tool', upstream, name: target.name, outputSchema }, result);
           if (!Array.isArray(guarded.content)) return guarded;
@@ -402,7 +237,7 @@ export class ProxySession {
         const target = await this.#admit('prompt', request.params.name, request.params.arguments, extra as Extra);
         const where = { kind: 'other', upstream: target.upstream.config.id, name: target.name } as const;
         const args = await this.#access.guard({ direction: 'in', ...where }, request.params.arguments);
-        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.getPrompt({ ...request.params, name: target.name, ...(args !== undefined && { arguments: args }) }, options));
+        const result = await this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.getPrompt({ ...request.params, name: target.name, ...(args !== undefined && { arguments: args }) }, options));
         const guarded = await this.#access.guard({ direction: 'out', ...where }, result);
         return { ...guarded, messages: guarded.messages.map((message) => ({ ...message, content: namespacedContent(target.upstream.prefix, message.content) })) };
       });
@@ -422,18 +257,18 @@ export class ProxySession {
       }));
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const target = await this.#admit('resource', request.params.uri, undefined, extra as Extra);
-        const result = await this.#forward(target.upstream, extra as Extra, (client, options) => client.readResource({ ...request.params, uri: target.name }, options));
+        const result = await this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.readResource({ ...request.params, uri: target.name }, options));
         const guarded = await this.#access.guard({ direction: 'out', kind: 'other', upstream: target.upstream.config.id, name: target.name }, result);
         return { ...guarded, contents: guarded.contents.map((content) => ({ ...content, uri: namespacedUri(target.upstream.prefix, content.uri) })) };
       });
       if (caps.resources.subscribe) {
         server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
           const target = await this.#admit('resource', request.params.uri, undefined, extra as Extra);
-          return this.#forward(target.upstream, extra as Extra, (client, options) => client.subscribeResource({ ...request.params, uri: target.name }, options));
+          return this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.subscribeResource({ ...request.params, uri: target.name }, options));
         });
         server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
           const target = this.#resolve('resource', request.params.uri);
-          return this.#forward(target.upstream, extra as Extra, (client, options) => client.unsubscribeResource({ ...request.params, uri: target.name }, options));
+          return this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.unsubscribeResource({ ...request.params, uri: target.name }, options));
         });
       }
     }
@@ -442,18 +277,18 @@ export class ProxySession {
         const { ref } = request.params;
         if (ref.type === 'ref/prompt') {
           const target = await this.#admit('prompt', ref.name, undefined, extra as Extra);
-          return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, name: target.name } }, options));
+          return this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, name: target.name } }, options));
         }
         const target = await this.#admit('resource', ref.uri, undefined, extra as Extra);
-        return this.#forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, uri: target.name } }, options));
+        return this.#pool.forward(target.upstream, extra as Extra, (client, options) => client.complete({ ...request.params, ref: { ...ref, uri: target.name } }, options));
       });
     }
     if (caps.logging) {
       server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
         await Promise.all(
-          [...this.#upstreams.values()]
+          [...this.#pool.values()]
             .filter((upstream) => upstream.capabilities.logging)
-            .map((upstream) => this.#forward(upstream, extra as Extra, (client, options) => client.setLoggingLevel(request.params.level, options))),
+            .map((upstream) => this.#pool.forward(upstream, extra as Extra, (client, options) => client.setLoggingLevel(request.params.level, options))),
         );
         return {};
       });
@@ -464,7 +299,7 @@ export class ProxySession {
   #relayFromUpstream(upstream: Upstream, client: Client): void {
     const clientCapabilities = this.#clientCapabilities;
     const toClient = async <T>(request: { method: string; params?: unknown }, schema: T, signal: AbortSignal) => {
-      const extra = this.#inFlight.get(upstream.prefix)?.at(-1);
+      const extra = this.#pool.latestRequest(upstream.prefix);
       // What an upstream asks the client's model or user (sampling, elicitation) is upstream content too: guard out.
       const guarded = request.method === 'roots/list' ? request : await this.#access.guard({ direction: 'out', kind: 'other', upstream: upstream.config.id, name: request.method }, request);
       // On the stream of the downstream request that caused it, when there is one; else on the GET stream.
@@ -519,24 +354,6 @@ function callOf(message: unknown): { kind: TargetKind; name: string; args: Recor
   if (method === 'prompts/get' && typeof params?.name === 'string') return { kind: 'prompt', name: params.name, args };
   if (method === 'resources/read' && typeof params?.uri === 'string') return { kind: 'resource', name: params.uri, args: {} };
   return undefined;
-}
-
-/**
- * Ends one upstream session. A Streamable HTTP upstream is sent DELETE so it frees the session now rather than when
- * it expires (bounded, so an upstream that does not answer cannot hold up the close); closing the client then aborts
- * its open requests and streams, and stops a stdio child.
- */
-async function closeUpstream(config: UpstreamConfig, client: Client): Promise<void> {
-  const { transport } = client;
-  if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.min(config.timeoutMs, MAX_TERMINATE_MS));
-    });
-    await Promise.race([transport.terminateSession().catch(() => undefined), deadline]);
-    clearTimeout(timer);
-  }
-  await client.close();
 }
 
 /**
