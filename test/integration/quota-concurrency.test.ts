@@ -1,26 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { QUOTA_EXCEEDED } from '../../src/gate/quota.js';
-import { closedPort } from '../fixtures/faulty-upstreams.js';
 import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
-import { demoPasswordHash, spawnGateway, type GatewayProcess } from '../helpers/gateway.js';
+import type { GatewayProcess } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, type GatewayUrls } from '../helpers/oauth.js';
+import { startReplicas, type Replicas } from '../helpers/replicas.js';
 
 // Test 1 of issue 5 for concurrency limits: two gateway processes on one Redis, many concurrent calls of a tool that
 // holds until the test lets it go. Exactly the limit reaches the upstream at once, across both replicas; finished
 // calls give their slots back; a replica killed while holding slots frees them when their leases expire.
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const keyPrefix = `portcullis-test:${randomBytes(6).toString('hex')}:`;
 const LIMIT = 3;
 const LEASE_SECONDS = 3;
-let dir: string;
+let replicas: Replicas;
 let upstream: ServedMcp;
 let a: GatewayProcess;
 let b: GatewayProcess;
@@ -43,16 +36,8 @@ function holdingServer(): McpServer {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portcullis-concurrency-'));
   upstream = await serveStreamableHttp(holdingServer);
-  const [portA, portB] = [await closedPort(), await closedPort()];
-  const config = {
-    publicUrl: `http://127.0.0.1:${portA}`,
-    logLevel: 'info',
-    encryptionKey: randomBytes(32).toString('base64url'),
-    store: { type: 'redis', url: REDIS_URL, keyPrefix },
-    rateLimits: { register: { perIp: { perMinute: 1000 } } },
-    users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'] }],
+  replicas = await startReplicas({
     tenants: [
       {
         id: 'default',
@@ -60,25 +45,14 @@ beforeAll(async () => {
         quotas: { limits: [{ id: 'in-flight', per: ['client'], concurrency: { limit: LIMIT, leaseSeconds: LEASE_SECONDS } }] },
       },
     ],
-  };
-  const file = join(dir, 'portcullis.json');
-  await writeFile(file, JSON.stringify(config));
-  [a, b] = await Promise.all([
-    spawnGateway(['start', '--config', file], { HOST: '127.0.0.1', PORT: String(portA) }),
-    spawnGateway(['start', '--config', file], { HOST: '127.0.0.1', PORT: String(portB) }),
-  ]);
-  urls = { baseUrl: config.publicUrl, resource: `${config.publicUrl}/mcp` };
+  });
+  ({ a, b, urls } = replicas);
 }, 60_000);
 
 afterAll(async () => {
   letGo();
-  await Promise.all([a?.stop(), b?.stop()]);
+  await replicas?.close();
   await upstream?.close();
-  await rm(dir, { recursive: true, force: true });
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${keyPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 });
 
 /** Sessions of one agent (one client, one token) on the given replicas, in turn. */

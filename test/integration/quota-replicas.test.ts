@@ -1,67 +1,42 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { QUOTA_EXCEEDED } from '../../src/gate/quota.js';
-import { closedPort } from '../fixtures/faulty-upstreams.js';
-import { demoPasswordHash, spawnGateway, type GatewayProcess } from '../helpers/gateway.js';
+import type { GatewayProcess } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, tenantResource, type GatewayUrls } from '../helpers/oauth.js';
+import { startReplicas, type Replicas } from '../helpers/replicas.js';
+
+type QuotasInput = NonNullable<ConfigInput['tenants'][number]['quotas']>;
 
 // Test 1 and 2 of issue 5: two gateway processes on one Redis, many concurrent callers spread over both. Admitted
 // calls equal a window's limit exactly and stay within one token of a bucket's allowance; one agent or tenant
 // exhausting its quota leaves the others' admissions alone.
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const keyPrefix = `portcullis-test:${randomBytes(6).toString('hex')}:`;
 const WINDOW_LIMIT = 20;
 const BURST = 10;
-let dir: string;
+let replicas: Replicas;
 let a: GatewayProcess;
 let b: GatewayProcess;
 let urls: GatewayUrls;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portcullis-quotas-'));
-  const [portA, portB] = [await closedPort(), await closedPort()];
-  const quotas = {
+  const quotas: QuotasInput = {
     limits: [
       { id: 'daily-echo', per: ['client'], tools: ['echo'], window: { limit: WINDOW_LIMIT, per: 'day' } },
       // One token a minute after the burst: within the test, the bucket admits its burst and nothing more.
       { id: 'add-bucket', per: ['client'], tools: ['add'], rate: { perSecond: 1 / 60, burst: BURST } },
     ],
   };
-  const config = {
-    publicUrl: `http://127.0.0.1:${portA}`,
-    logLevel: 'info',
-    encryptionKey: randomBytes(32).toString('base64url'),
-    store: { type: 'redis', url: REDIS_URL, keyPrefix },
-    rateLimits: { register: { perIp: { perMinute: 1000 } } },
-    users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default', 'acme'] }],
+  replicas = await startReplicas({
     tenants: [
       { id: 'default', upstreams: [{ id: 'demo', transport: 'demo' }], quotas },
       { id: 'acme', upstreams: [{ id: 'demo', transport: 'demo' }], quotas },
     ],
-  };
-  const file = join(dir, 'portcullis.yaml');
-  await writeFile(file, JSON.stringify(config));
-  [a, b] = await Promise.all([
-    spawnGateway(['start', '--config', file], { HOST: '127.0.0.1', PORT: String(portA) }),
-    spawnGateway(['start', '--config', file], { HOST: '127.0.0.1', PORT: String(portB) }),
-  ]);
-  urls = { baseUrl: config.publicUrl, resource: `${config.publicUrl}/mcp` };
+  });
+  ({ a, b, urls } = replicas);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await rm(dir, { recursive: true, force: true });
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${keyPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+afterAll(() => replicas?.close());
 
 /** Sessions of one agent (one client, one token), half on each replica. */
 async function sessionsOf(resource: string, count: number): Promise<Client[]> {

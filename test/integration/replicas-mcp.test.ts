@@ -1,26 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConformanceServer } from '../fixtures/conformance-server.js';
-import { closedPort } from '../fixtures/faulty-upstreams.js';
 import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
-import { demoPasswordHash, spawnGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { spawnGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, type GatewayUrls } from '../helpers/oauth.js';
+import { startReplicas, type Replicas } from '../helpers/replicas.js';
 import { readEvents } from '../helpers/sse.js';
 
 // Two gateway processes on one Redis behind a "load balancer" without sticky sessions: the test's fetch sends each
 // request to whichever replica it likes, and everything an MCP session does must work wherever a request lands.
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const keyPrefix = `portcullis-test:${randomBytes(6).toString('hex')}:`;
-
-let dir: string;
+let replicas: Replicas;
 let conformance: ServedMcp;
 let control: ServedMcp;
 let a: GatewayProcess;
@@ -51,19 +43,9 @@ function createControlServer(): McpServer {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portcullis-replicas-'));
   conformance = await serveStreamableHttp(() => createConformanceServer());
   control = await serveStreamableHttp(() => createControlServer());
-  const [portA, portB] = [await closedPort(), await closedPort()];
-  const publicUrl = `http://127.0.0.1:${portA}`;
-  // One configuration for both, as a deployment would have it: one public URL, one key, one Redis.
-  const config = {
-    publicUrl,
-    logLevel: 'info',
-    encryptionKey: randomBytes(32).toString('base64url'),
-    store: { type: 'redis', url: REDIS_URL, keyPrefix },
-    rateLimits: { register: { perIp: { perMinute: 1000 } } },
-    users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'] }],
+  replicas = await startReplicas({
     tenants: [
       {
         id: 'default',
@@ -73,25 +55,14 @@ beforeAll(async () => {
         ],
       },
     ],
-  };
-  const file = join(dir, 'portcullis.yaml');
-  await writeFile(file, JSON.stringify(config));
-  [a, b] = await Promise.all([
-    spawnGateway(['start', '--config', file], { HOST: '127.0.0.1', PORT: String(portA) }),
-    spawnGateway(['start', '--config', file], { HOST: '127.0.0.1', PORT: String(portB) }),
-  ]);
-  urls = { baseUrl: publicUrl, resource: `${publicUrl}/mcp` };
+  });
+  ({ a, b, urls } = replicas);
   token = (await obtainTokens(urls, await registerClient(urls), { resource: urls.resource })).access_token;
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
+  await replicas?.close();
   await Promise.all([conformance?.close(), control?.close()]);
-  await rm(dir, { recursive: true, force: true });
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${keyPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 });
 
 /** Requests per replica and method, in the order they were sent, with the status once answered. */
@@ -308,7 +279,7 @@ describe('one MCP session, two gateway processes, requests alternating between t
   });
 
   it('stops streaming to a replica that died, freeing the stream it relayed', async () => {
-    const c = await spawnGateway(['start', '--config', join(dir, 'portcullis.yaml')], { HOST: '127.0.0.1', PORT: '0' });
+    const c = await spawnGateway(['start', '--config', replicas.configFile], { HOST: '127.0.0.1', PORT: '0' });
     const balancer = roundRobin('a');
     const { mcp, transport } = await connect(balancer);
     const headers = { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' };
