@@ -39,9 +39,9 @@ export async function redisServerPid(redis: Redis): Promise<number> {
   return Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
 }
 
-/** The machine lines of a recorded run: date, CPU, memory, Node, Redis and the versions of `packages`. */
-export async function describeMachine(redis: Redis, packages: readonly string[]): Promise<string[]> {
-  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+/** The machine lines of a recorded run: date, CPU, memory, Node, Redis (when given) and the versions of `packages`. */
+export async function describeMachine(redis: Redis | undefined, packages: readonly string[]): Promise<string[]> {
+  const redisVersion = redis === undefined ? 'not used' : (/redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown');
   const version = async (name: string) => {
     // Compiled to bench/.build/bench/*.js, three levels below the package root.
     const json = JSON.parse(await readFile(new URL(`../../../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string };

@@ -34,14 +34,18 @@ export async function closeSessions(clients: readonly Client[]): Promise<void> {
   );
 }
 
-/** tools/call of `echo`, each with a text of about `textBytes` bytes unique to the call. */
+/**
+ * tools/call of `echo`, each with a text of about `textBytes` bytes unique to the call: the call's number, then
+ * `filler` (one-byte characters) repeated or cut to length.
+ */
 export class EchoCalls {
   readonly #padding: string;
   /** Calls started so far. */
   count = 0;
 
-  constructor(textBytes: number) {
-    this.#padding = 'x'.repeat(Math.max(0, textBytes - 16));
+  constructor(textBytes: number, filler = 'x') {
+    const length = Math.max(0, textBytes - 16);
+    this.#padding = filler.repeat(Math.ceil(length / filler.length)).slice(0, length);
   }
 
   /** One call; anything but its own text echoed back is a failure, described by the string it resolves to. */

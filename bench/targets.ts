@@ -39,6 +39,12 @@ export interface TargetOptions {
   upstream?: BenchUpstream;
   /** The tenant's quotas (docs/quotas.md); none by default. */
   quotas?: ConfigInput['tenants'][number]['quotas'];
+  /** The tenant's guardrails (docs/guardrails.md); none by default. */
+  guardrails?: ConfigInput['tenants'][number]['guardrails'];
+  /** The admin API's tokens (docs/admin.md); none by default, so the admin API is refused. */
+  admin?: ConfigInput['admin'];
+  /** A file the gateway logs to at level info (the configuration's default), written synchronously like pino's stdout; by default it logs nothing. */
+  logFile?: string;
   /**
    * A configuration file to start the gateway from instead of {@link benchConfig}, read and validated the way the
    * CLI does (`parseConfigText`); its store must be the target kind's. For configurations too large for an
@@ -87,9 +93,11 @@ export function benchConfig(store: 'memory' | 'redis', options: TargetOptions): 
         name: 'Bench tenant',
         ...(options.upstream !== undefined && { upstreams: [options.upstream] }),
         ...(options.quotas !== undefined && { quotas: options.quotas }),
+        ...(options.guardrails !== undefined && { guardrails: options.guardrails }),
       },
     ],
     clients: [{ clientId: options.clientId, clientSecret: options.clientSecret, tenant: 'default' }],
+    ...(options.admin !== undefined && { admin: options.admin }),
     server: { host: '127.0.0.1', port: 0 },
     ...(store === 'redis' ? { store: { type: 'redis', url: options.redisUrl, keyPrefix: options.redisKeyPrefix }, encryptionKey: options.encryptionKey } : { store: { type: 'memory' } }),
     logLevel: 'silent',
@@ -111,7 +119,8 @@ export async function startTarget(kind: TargetKind, options: TargetOptions, onCo
   const config = options.configFile === undefined ? benchConfig(kind, options) : parseConfigText(await readFile(options.configFile, 'utf8'), process.env, options.configFile);
   if (config.store.type !== kind) throw new Error(`the configuration has a ${config.store.type} store, not ${kind}`);
   onConfigured?.();
-  const gateway = await startGateway({ config, source: options.configFile ?? 'bench', logger: pino({ level: 'silent' }) });
+  const logger = options.logFile === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, pino.destination({ dest: options.logFile, sync: true }));
+  const gateway = await startGateway({ config, source: options.configFile ?? 'bench', logger });
   return {
     url: gateway.listenUrl,
     pid: process.pid,

@@ -95,7 +95,37 @@ export function decodePercent(text: string, start: number, end: number): Uint8Ar
   return Uint8Array.from(bytes);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Whether the bytes are well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF).
+ * Checked by hand: most candidate runs (ids, hashes) are not text, and a fatal decoder throwing for each costs
+ * about 40 times a successful decode.
+ */
+export function isUtf8(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    let more: number;
+    let cp: number;
+    let min: number;
+    if (lead >= 0xc2 && lead <= 0xdf) [more, cp, min] = [1, lead & 0x1f, 0x80];
+    else if (lead >= 0xe0 && lead <= 0xef) [more, cp, min] = [2, lead & 0x0f, 0x800];
+    else if (lead >= 0xf0 && lead <= 0xf4) [more, cp, min] = [3, lead & 0x07, 0x10000];
+    else return false;
+    for (let k = 1; k <= more; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || (next & 0xc0) !== 0x80) return false;
+      cp = (cp << 6) | (next & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += more + 1;
+  }
+  return true;
+}
 
 /**
  * The bytes as text when they are valid UTF-8, at least `minLetters` letters, and at least 90% printable
@@ -103,12 +133,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function bytesToText(bytes: Uint8Array, minLetters = 8): string | undefined {
   if (bytes.length === 0) return undefined;
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
+  if (!isUtf8(bytes)) return undefined;
+  const text = utf8.decode(bytes);
   let printable = 0;
   let letters = 0;
   for (let i = 0; i < text.length; i++) {

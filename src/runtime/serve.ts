@@ -6,7 +6,6 @@ import { createGateway, type Gateway, type GatewayConfig } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { settleUrls } from '../config/settle.js';
 import { MemoryStore } from '../store/memory.js';
-import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
 import { clientAddressResolver } from './client-address.js';
 import { createGuardedFetch } from './guarded-fetch.js';
@@ -54,8 +53,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const config = settleUrls({ ...options.config, server: { ...options.config.server, port: bound.port } }, options.source);
 
   let gateway: Gateway | undefined;
-  // Redis is both the shared store and the bus between replicas; a memory store belongs to one process.
-  const redis = config.store.type === 'redis' ? new RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : undefined;
+  // Redis is both the shared store and the bus between replicas; a memory store belongs to one process. ioredis is
+  // loaded only for Redis: merely loading it (it subclasses String) makes V8's string scanning several times slower
+  // process-wide, which the guardrails' detectors feel (bench/RESULTS.md, "Guardrails").
+  const redis = config.store.type === 'redis' ? new (await import('../store/redis.js')).RedisStore({ url: config.store.url, keyPrefix: config.store.keyPrefix }) : undefined;
   const store: Store = redis ?? new MemoryStore(options.now !== undefined ? { now: options.now } : {});
   try {
     gateway = await createGateway(config, {
