@@ -170,6 +170,10 @@ describe('a rug pull', () => {
     const pending = pins.upstreams.shop.weather!.pending!;
     expect(pending.definition.description).toBe(upstreamState.weatherDescription);
     expect((await admin('/tenants/default/tools/approve', { upstream: 'shop', tool: 'weather', hash: 'A'.repeat(43) })).status).toBe(404);
+    const malformed = await admin('/tenants/default/tools/approve', { upstream: 'shop', tool: 'weather', hash: 'short', extra: 1 });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ issues: expect.arrayContaining([expect.objectContaining({ path: 'hash' })]) });
+    expect((await admin('/tenants/nowhere/tools')).status).toBe(404);
     const approved = await admin('/tenants/default/tools/approve', { upstream: 'shop', tool: 'weather', hash: pending.hash });
     expect(approved.status).toBe(200);
     await expect.poll(() => listChanged).toBe(true);

@@ -26,6 +26,8 @@ describe('the guard gate', () => {
     const { ctx } = gate({ rules: [{ id: 'in-only', detect: ['pii.*'], direction: 'in', action: 'block' }] });
     const value = result('mail jane.doe@example.org');
     expect(await guardContent(ctx, out, value)).toBe(value);
+    // A call without arguments has nothing to inspect.
+    expect(await guardContent(ctx, inbound, undefined)).toBeUndefined();
   });
 
   it('blocks with the rule and the finding\'s type and path, never the matched value', async () => {
