@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Redis } from 'ioredis';
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
@@ -135,7 +136,7 @@ async function benchAppFetch(): Promise<void> {
   const origin = 'http://127.0.0.1:8787';
   const config = settleUrls({ ...benchConfig('memory', options), publicUrl: origin }, 'bench');
   const store = new MemoryStore();
-  const { app } = await createGateway(config, { store, logger: pino({ level: 'silent' }) });
+  const { app } = await createGateway(config, { store, logger: pino({ level: 'silent' }), jsonSchemaValidator: new AjvJsonSchemaValidator() });
   const call = async (path: string, headers: Record<string, string>, body: string): Promise<HttpResponse> => {
     const response = await app.fetch(new Request(origin + path, { method: 'POST', headers, body }));
     return { status: response.status, body: await response.text() };

@@ -1,4 +1,4 @@
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -37,6 +37,8 @@ export interface GatewayDeps {
   createStdioTransport?: StdioTransportFactory;
   /** The address of the peer that sent a request. */
   clientIp?: (c: Context) => string | undefined;
+  /** JSON Schema validation as the runtime allows: Ajv on Node; one without code generation where `new Function` is refused (Workers). */
+  jsonSchemaValidator: jsonSchemaValidator;
   now?: () => number;
 }
 
@@ -117,7 +119,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   mcp.use('/', bearerAuth({ verify: as.verifyAccessToken, resourceMetadataUrl: as.resourceMetadataUrl }));
   const sessions = new SessionRegistry({
     store: deps.store,
-    deps: { ...(deps.createStdioTransport !== undefined && { createStdioTransport: deps.createStdioTransport }) },
+    deps: { jsonSchemaValidator: deps.jsonSchemaValidator, ...(deps.createStdioTransport !== undefined && { createStdioTransport: deps.createStdioTransport }) },
     logger: deps.logger,
     now: deps.now ?? Date.now,
     idleTimeoutMs: config.mcp.sessionIdleTimeout * 1000,
@@ -126,7 +128,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     groupsOf: (sub) => users.groupsOf(sub),
     metrics,
     pins,
-    validator: new AjvJsonSchemaValidator(),
+    validator: deps.jsonSchemaValidator,
     resourceMetadataUrl: as.resourceMetadataUrl,
     ...(deps.bus !== undefined && { bus: deps.bus }),
   });

@@ -28,7 +28,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Logger } from '../../oauth/types.js';
-import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation/types.js';
+import type { JsonSchemaType, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Access } from '../gate/access.js';
 import type { ReviewedTool } from '../gate/tool-review.js';
 import type { Decision, Target, TargetKind } from '../policy/engine.js';
@@ -57,7 +57,7 @@ export class ProxySession {
   /** The client capabilities declared to upstreams (what the gateway relays back to its own client). */
   readonly #clientCapabilities: ClientCapabilities;
 
-  private constructor(pool: UpstreamPool, clientCapabilities: ClientCapabilities, access: Access, logger: Logger) {
+  private constructor(pool: UpstreamPool, clientCapabilities: ClientCapabilities, access: Access, logger: Logger, jsonSchemaValidator: jsonSchemaValidator) {
     this.#pool = pool;
     this.#logger = logger;
     this.#access = access;
@@ -65,7 +65,7 @@ export class ProxySession {
     const upstreams = [...pool.values()];
     const capabilities = unionCapabilities(upstreams.map((upstream) => upstream.capabilities));
     this.#capabilities = capabilities;
-    this.server = new Server(GATEWAY_INFO, { capabilities });
+    this.server = new Server(GATEWAY_INFO, { capabilities, jsonSchemaValidator });
     this.#registerHandlers(capabilities);
     for (const upstream of upstreams) if (upstream.client) this.#relayFromUpstream(upstream, upstream.client);
     pool.onConnected = (upstream, client) => this.#relayFromUpstream(upstream, client);
@@ -84,7 +84,7 @@ export class ProxySession {
       ...(clientCapabilities.elicitation && { elicitation: clientCapabilities.elicitation }),
       ...(clientCapabilities.roots && { roots: clientCapabilities.roots }),
     };
-    return new ProxySession(await UpstreamPool.open(upstreams, forwarded, deps, catalog, logger), forwarded, access, logger);
+    return new ProxySession(await UpstreamPool.open(upstreams, forwarded, deps, catalog, logger), forwarded, access, logger, deps.jsonSchemaValidator);
   }
 
   /** Ends the upstream sessions (a Streamable HTTP upstream is told so with DELETE; a stdio child is stopped) and the server. */

@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { UpstreamConfig } from '../config/schema.js';
 import { createDemoServer } from '../demo/server.js';
 import { UpstreamTokens } from './upstream-oauth.js';
@@ -13,6 +14,8 @@ export type StdioTransportFactory = (upstream: Extract<UpstreamConfig, { transpo
 
 export interface UpstreamDeps {
   createStdioTransport?: StdioTransportFactory;
+  /** Validates structured tool results against output schemas, as the runtime allows (no code generation on Workers). */
+  jsonSchemaValidator: jsonSchemaValidator;
 }
 
 /** What a session wants to hear about one upstream connection. */
@@ -120,7 +123,7 @@ function createTransport(upstream: UpstreamConfig, deps: UpstreamDeps, hooks: Up
  * upstream only asks for sampling, elicitation or roots when the client can answer.
  */
 export async function connectUpstream(upstream: UpstreamConfig, capabilities: ClientCapabilities, deps: UpstreamDeps, hooks: UpstreamHooks = {}): Promise<Client> {
-  const client = new Client(GATEWAY_INFO, { capabilities });
+  const client = new Client(GATEWAY_INFO, { capabilities, jsonSchemaValidator: deps.jsonSchemaValidator });
   await client.connect(createTransport(upstream, deps, hooks), { timeout: upstream.timeoutMs });
   return client;
 }

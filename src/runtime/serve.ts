@@ -1,4 +1,5 @@
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -61,6 +62,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   try {
     gateway = await createGateway(config, {
       store,
+      jsonSchemaValidator: new AjvJsonSchemaValidator(),
       ...(redis !== undefined && { bus: redis }),
       logger,
       fetchClientMetadata: createGuardedFetch({
