@@ -7,7 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { builtInTypes, customDetector, detectorsFor, inspect, redact, utf8Length, type CustomRule, type Detector, type Finding } from '../guardrails/index.js';
 import { randomToken, tokenHash } from '../oauth/crypto.js';
-import { measure, measureRate, median, type Measurement } from './load.js';
+import { measure, measureRate, median, num, signed, type Measurement } from './load.js';
 import type { BenchUpstream, TargetOptions } from './targets.js';
 
 // What guardrails cost (issue 6). Part A: the detector library (`guardrails/`) in this process, one thread: `inspect`
@@ -43,8 +43,6 @@ const problems: string[] = [];
 function noteLoad(): void {
   highestLoad = Math.max(highestLoad, loadavg()[0]!);
 }
-const num = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits));
-const signed = (value: number, digits = 0) => (Number.isNaN(value) ? '' : `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`);
 
 // ---- payloads: what a gateway sees, deterministic -----------------------------------------------------------------
 

@@ -152,6 +152,12 @@ function openWindow(options: Omit<MeasureOptions, 'concurrency'>) {
   };
 }
 
+/** A figure for a results table: empty when missing (undefined or NaN). */
+export const num = (value: number | undefined, digits = 0): string => (value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits));
+
+/** A difference for a results table, with its sign: empty when missing. */
+export const signed = (value: number, digits = 0): string => (Number.isNaN(value) ? '' : `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`);
+
 /** The median of the values that are numbers (NaN marks a missing figure); NaN when there are none. */
 export function median(values: readonly number[]): number {
   const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);

@@ -12,7 +12,7 @@ import { calendarWindow } from '../src/quota/windows.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { RedisStore } from '../src/store/redis.js';
 import type { Admission, Limit, Store } from '../src/store/store.js';
-import { measure, measureRate, median, type Measurement } from './load.js';
+import { measure, measureRate, median, num, signed, type Measurement } from './load.js';
 import { childPids, describeMachine, processCpu, redisAdmin, redisCommandCount, redisServerPid, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
@@ -248,7 +248,6 @@ async function benchCalls(kind: 'memory' | 'redis', quotas: boolean, redis: Redi
 
 // ---- tables -----------------------------------------------------------------------------------------------------
 
-const num = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits));
 
 function checkTable(): string[] {
   const lines = [
@@ -288,7 +287,6 @@ function callTables(): string[] {
     '| Store | Quotas | Calls/s | p50 ms | p99 ms | p50 added ms | p99 added ms | Gateway CPU µs/call | added | Redis CPU µs/call | Redis commands/call | of them scripts (EVALSHA) | Failed |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  const signed = (value: number, digits: number) => (Number.isNaN(value) ? '' : `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`);
   for (const kind of ['memory', 'redis'] as const) {
     for (const quotas of [false, true]) {
       const of = group(kind, quotas);

@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Redis } from 'ioredis';
-import { measure, measureRate, median, type CpuProbe, type Measurement } from './load.js';
+import { measure, measureRate, median, num, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
@@ -289,7 +289,6 @@ function summaries(): Summary[] {
 function tables(): string[] {
   const all = summaries();
   const direct = (upstream: UpstreamKind) => all.find((row) => row.upstream === upstream && row.path === 'direct');
-  const num = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits));
   const cpuCells = (row: Summary, which: 'saturation' | 'fixedRate') => [
     num(row.figure((r) => r[which].cpuMicrosPerOp)),
     num(row.figure((r) => r[which].otherCpuMicrosPerOp?.upstream)),

@@ -161,9 +161,13 @@ export class SessionRegistry {
     await this.#bus?.publish(EVENTS_CHANNEL, JSON.stringify({ toolsApproved: tenant } satisfies SessionEvent));
   }
 
+  #tellListsChanged(session: LiveSession): void {
+    void session.proxy.notifyListsChanged().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'telling a session its lists changed failed'));
+  }
+
   #notifyLocal(tenant: string): void {
     for (const session of this.#sessions.values()) {
-      if (session.binding.tenant === tenant) void session.proxy.notifyListsChanged().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'telling a session its lists changed failed'));
+      if (session.binding.tenant === tenant) this.#tellListsChanged(session);
     }
   }
 
@@ -351,7 +355,7 @@ export class SessionRegistry {
         continue;
       }
       session.tenant = after;
-      if (policyChanged) void session.proxy.notifyListsChanged().catch((error: unknown) => this.#o.logger.warn({ err: error }, 'telling a session its lists changed failed'));
+      if (policyChanged) this.#tellListsChanged(session);
     }
   }
 
