@@ -1,7 +1,8 @@
 import { canonicalJson } from './canonical-json.js';
 import type { Admission, Limit, Store } from './store.js';
 
-interface Entry {
+/** What the store holds for one key. */
+export interface Entry {
   /** Canonical JSON: a deep copy callers cannot reach, with the same semantics as the Redis store's values. */
   json: string;
   /** Epoch milliseconds at which the entry stops existing; `undefined` never expires. */
@@ -23,6 +24,11 @@ const SWEEP_BATCH = 8;
 export interface MemoryStoreOptions {
   /** Clock in epoch milliseconds; defaults to `Date.now`. Tests inject one to move time. */
   now?: () => number;
+  /**
+   * Told of every entry written (`entry`) or removed (`undefined`) as it happens, so that a durable copy can follow:
+   * the Durable Object store keeps one in each object's storage. The entry is the store's own; copy it to keep it.
+   */
+  journal?: (key: string, entry: Entry | undefined) => void;
 }
 
 /**
@@ -36,10 +42,29 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   readonly #entries = new Map<string, Entry>();
   readonly #now: () => number;
+  readonly #journal: ((key: string, entry: Entry | undefined) => void) | undefined;
   #sweepCursor: Iterator<[string, Entry]> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#journal = options.journal;
+  }
+
+  /** Puts back entries kept by a journal (an object's storage), e.g. when a Durable Object starts again. */
+  restore(entries: Iterable<[string, Entry]>): void {
+    for (const [key, entry] of entries) this.#entries.set(key, entry);
+  }
+
+  /** The earliest time (epoch ms) at which an entry expires, for a runtime that reclaims with an alarm. */
+  nextExpiry(): number | undefined {
+    let earliest: number | undefined;
+    for (const { expiresAt } of this.#entries.values()) if (expiresAt !== undefined && (earliest === undefined || expiresAt < earliest)) earliest = expiresAt;
+    return earliest;
+  }
+
+  /** Drops every expired entry; an alarm's work where a runtime has no other time to do it. */
+  reclaim(): void {
+    for (const key of [...this.#entries.keys()]) this.#live(key);
   }
 
   /** Entries held, including expired ones not yet swept. For metrics and tests. */
@@ -57,13 +82,13 @@ export class MemoryStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    this.#entries.delete(key);
+    this.#drop(key);
   }
 
   async take<T>(key: string): Promise<T | undefined> {
     const entry = this.#live(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
+    this.#drop(key);
     return JSON.parse(entry.json) as T;
   }
 
@@ -83,7 +108,7 @@ export class MemoryStore implements Store {
     const value = (current === undefined ? 0 : counterValue(current.json)) + by;
     // Same rule as the Redis script: only a key without a TTL (in practice, a new one) gets one.
     const expiresAt = current?.expiresAt ?? this.#now() + ttlSeconds * 1000;
-    this.#entries.set(key, { json: canonicalJson(value), expiresAt });
+    this.#put(key, { json: canonicalJson(value), expiresAt });
     this.#sweep();
     return value;
   }
@@ -91,6 +116,9 @@ export class MemoryStore implements Store {
   async admit(limits: readonly Limit[], now: number): Promise<Admission> {
     // Everything is read and decided before anything is written, with no await in between: atomic here.
     const writes: Array<() => void> = [];
+    // Entries expire after a time measured from the caller's `now`, on this store's clock: a caller whose clock is
+    // behind must not see a bucket or window vanish early and admit more than the limit (as in the Redis script).
+    const shift = this.#now() - now;
     const remaining: number[] = [];
     for (const [index, limit] of limits.entries()) {
       const current = this.#live(limit.key);
@@ -98,7 +126,7 @@ export class MemoryStore implements Store {
         const used = current === undefined ? 0 : (JSON.parse(current.json) as number);
         if (used + limit.cost > limit.limit) return { admitted: false, refused: index, retryAfterMs: Math.max(0, limit.resetAt - now) };
         remaining.push(limit.limit - used - limit.cost);
-        writes.push(() => this.#entries.set(limit.key, { json: String(used + limit.cost), expiresAt: limit.resetAt }));
+        writes.push(() => this.#put(limit.key, { json: String(used + limit.cost), expiresAt: current?.expiresAt ?? limit.resetAt + shift }));
       } else if (limit.kind === 'rate') {
         // The theoretical arrival time stays fractional: rounding it would slow any rate whose interval is not a whole
         // millisecond, and refuse every call of a bucket of one.
@@ -108,7 +136,7 @@ export class MemoryStore implements Store {
         if (after - tolerance > RATE_SLACK_MS) return { admitted: false, refused: index, retryAfterMs: after - tolerance };
         remaining.push(Math.floor((tolerance - after) / limit.intervalMs + 1e-9));
         const next = now + after;
-        writes.push(() => this.#entries.set(limit.key, { json: String(next), expiresAt: Math.ceil(next) }));
+        writes.push(() => this.#put(limit.key, { json: String(next), expiresAt: Math.ceil(next + shift) }));
       } else {
         const leases = current?.leases ?? new Map<string, number>();
         // Leases are taken in order of expiry while a limit's leaseSeconds stays the same, so the expired ones are at
@@ -122,7 +150,7 @@ export class MemoryStore implements Store {
         remaining.push(limit.limit - leases.size - 1);
         writes.push(() => {
           leases.set(limit.lease, limit.expiresAt);
-          this.#entries.set(limit.key, { json: '', expiresAt: Math.max(current?.expiresAt ?? 0, limit.expiresAt), leases });
+          this.#put(limit.key, { json: '', expiresAt: Math.max(current?.expiresAt ?? 0, limit.expiresAt + shift), leases });
         });
       }
     }
@@ -132,10 +160,29 @@ export class MemoryStore implements Store {
   }
 
   async release(key: string, lease: string): Promise<void> {
-    const leases = this.#live(key)?.leases;
-    if (leases === undefined) return;
-    leases.delete(lease);
-    if (leases.size === 0) this.#entries.delete(key);
+    const entry = this.#live(key);
+    if (entry?.leases === undefined || !entry.leases.delete(lease)) return;
+    if (entry.leases.size === 0) this.#drop(key);
+    else this.#put(key, entry);
+  }
+
+  /**
+   * Gives back what an admission of `limits` took: a window's cost, a bucket's tokens, a lease. For a store that
+   * spreads one admission over several objects and must undo the part that was admitted when another part refused.
+   */
+  async refund(limits: readonly Limit[]): Promise<void> {
+    for (const limit of limits) {
+      const current = this.#live(limit.key);
+      if (current === undefined) continue;
+      if (limit.kind === 'concurrency') {
+        await this.release(limit.key, limit.lease);
+        continue;
+      }
+      const value = JSON.parse(current.json) as number;
+      const refunded = limit.kind === 'window' ? value - limit.cost : value - limit.cost * limit.intervalMs;
+      if (limit.kind === 'window' && refunded <= 0) this.#drop(limit.key);
+      else this.#put(limit.key, { json: String(refunded), expiresAt: current.expiresAt });
+    }
   }
 
   async close(): Promise<void> {
@@ -147,16 +194,25 @@ export class MemoryStore implements Store {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt !== undefined && entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key);
+      this.#drop(key);
       return undefined;
     }
     return entry;
   }
 
+  #put(key: string, entry: Entry): void {
+    this.#entries.set(key, entry);
+    this.#journal?.(key, entry);
+  }
+
+  #drop(key: string): void {
+    if (this.#entries.delete(key)) this.#journal?.(key, undefined);
+  }
+
   #write(key: string, json: string, ttlSeconds: number | undefined): void {
     if (ttlSeconds !== undefined) assertTtl(ttlSeconds);
     const expiresAt = ttlSeconds === undefined ? undefined : this.#now() + ttlSeconds * 1000;
-    this.#entries.set(key, { json, expiresAt });
+    this.#put(key, { json, expiresAt });
     this.#sweep();
   }
 
@@ -171,7 +227,7 @@ export class MemoryStore implements Store {
         return;
       }
       const [key, entry] = next.value;
-      if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.#entries.delete(key);
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.#drop(key);
     }
   }
 }

@@ -34,6 +34,9 @@ return value
 const ADMIT = `
 local limits = cjson.decode(ARGV[1])
 local now = tonumber(ARGV[2])
+-- Keys expire after a time measured from the caller's now, not at an instant of its clock: a replica whose clock
+-- is behind the server's must not see a bucket or window vanish early (and admit more than the limit).
+local function ttl(at) return math.max(1, math.ceil(at - now)) end
 local remaining = {}
 local next = {}
 for i, limit in ipairs(limits) do
@@ -63,13 +66,13 @@ end
 for i, limit in ipairs(limits) do
   local key = KEYS[i]
   if limit.kind == 'window' then
-    if redis.call('INCRBY', key, limit.cost) == limit.cost then redis.call('PEXPIREAT', key, limit.resetAt) end
+    if redis.call('INCRBY', key, limit.cost) == limit.cost then redis.call('PEXPIRE', key, ttl(limit.resetAt)) end
   elseif limit.kind == 'rate' then
     -- Fractional milliseconds at full precision, so rates whose interval is not whole keep their pace.
-    redis.call('SET', key, string.format('%.17g', next[i]), 'PXAT', math.ceil(next[i]))
+    redis.call('SET', key, string.format('%.17g', next[i]), 'PX', ttl(next[i]))
   else
     redis.call('ZADD', key, limit.expiresAt, limit.lease)
-    if redis.call('PEXPIRETIME', key) < limit.expiresAt then redis.call('PEXPIREAT', key, limit.expiresAt) end
+    if redis.call('PTTL', key) < ttl(limit.expiresAt) then redis.call('PEXPIRE', key, ttl(limit.expiresAt)) end
   end
 end
 local reply = {1, -1, 0}
@@ -92,7 +95,7 @@ export type RedisStoreOptions =
  * The {@link Store} for more than one gateway instance. Each operation is one round trip and atomic on the server:
  * take is GETDEL, compareAndSet and increment are Lua scripts (EVALSHA through ioredis `defineCommand`), and
  * compareAndSet with `expected === undefined` is SET NX. Values are canonical JSON strings (see
- * {@link canonicalJson}). Needs Redis 6.2+ (GETDEL), and Redis 7 for `admit`.
+ * {@link canonicalJson}). Needs Redis 6.2+ (GETDEL).
  *
  * Errors propagate so the gateway fails closed: a client made from `url` gives up on a command after one
  * reconnection attempt or two seconds, instead of queueing it until Redis returns.
@@ -161,7 +164,7 @@ export class RedisStore implements Store, Bus {
     return this.#redis.portcullisIncrement(this.#key(key), by, ttl(ttlSeconds));
   }
 
-  /** One round trip: a Lua script reads every limit, then writes all of them or none. Needs Redis 7 (PXAT, PEXPIRETIME). */
+  /** One round trip: a Lua script reads every limit, then writes all of them or none. */
   async admit(limits: readonly Limit[], now: number): Promise<Admission> {
     if (limits.length === 0) return { admitted: true, remaining: [] };
     // Redis takes whole milliseconds for expiry times.
