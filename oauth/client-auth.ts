@@ -16,7 +16,7 @@ function basicCredentials(c: Context, ctx: ServerContext): { id: string; secret:
   if (!match) throw malformedBasic(ctx);
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(match[1]!), (char) => char.charCodeAt(0)));
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(match[1]!), (char) => char.charCodeAt(0)));
   } catch {
     throw malformedBasic(ctx);
   }

@@ -17,7 +17,8 @@ export function fromBase64url(value: string): Uint8Array<ArrayBuffer> {
 }
 
 export function utf8(value: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(value);
+  // Always backed by a fresh ArrayBuffer; Workers' types say only ArrayBufferLike.
+  return encoder.encode(value) as Uint8Array<ArrayBuffer>;
 }
 
 /** A URL-safe random string carrying `bytes` bytes of entropy (256 bits by default). */

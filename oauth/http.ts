@@ -14,7 +14,7 @@ export async function readBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<s
   // The HTTP layer holds a body to its declared length, so such a body is read whole, on the adapter's fast path.
   const bytes = Number.isSafeInteger(declared) && declared >= 0 ? new Uint8Array(await c.req.arrayBuffer()) : await readCapped(c, maxBytes);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new OAuthError('invalid_request', 'the request body is not valid UTF-8');
   }

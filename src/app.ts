@@ -13,7 +13,7 @@ import { mcpEndpoint } from './mcp/endpoint.js';
 import { ToolPins } from './guard/pins.js';
 import { Metrics } from './observe/metrics.js';
 import { abuseLimiter } from './quota/abuse.js';
-import { SessionRegistry } from './mcp/sessions.js';
+import { readMessage, SessionRegistry } from './mcp/sessions.js';
 import type { StdioTransportFactory } from './mcp/upstream.js';
 import type { Bus } from './store/bus.js';
 import type { Store } from './store/store.js';
@@ -37,6 +37,14 @@ export interface GatewayDeps {
   createStdioTransport?: StdioTransportFactory;
   /** The address of the peer that sent a request. */
   clientIp?: (c: Context) => string | undefined;
+  /**
+   * Serves MCP requests whose sessions live elsewhere: it gets each request to an MCP endpoint once the bearer check
+   * passed, with the body of a POST read whole (on Workers: to the session's Durable Object, which runs a gateway of
+   * its own). Omit to hold sessions here.
+   */
+  sessionHost?: (request: Request, body: string | undefined) => Promise<Response>;
+  /** Names each new MCP session held here; random by default (on Workers: the name of the session's Durable Object). */
+  sessionId?: (request: Request) => string;
   /** JSON Schema validation as the runtime allows: Ajv on Node; one without code generation where `new Function` is refused (Workers). */
   jsonSchemaValidator: jsonSchemaValidator;
   now?: () => number;
@@ -131,6 +139,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     validator: deps.jsonSchemaValidator,
     resourceMetadataUrl: as.resourceMetadataUrl,
     ...(deps.bus !== undefined && { bus: deps.bus }),
+    ...(deps.sessionId !== undefined && { sessionId: deps.sessionId }),
   });
   await listenForReplicas(sessions, deps.logger);
   const sync = new TenantSync({
@@ -149,6 +158,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   mcp.on(['GET', 'POST', 'DELETE'], '/', async (c, next) => {
     const tenant = c.get('tenant');
     if (tenant.config.upstreams.length === 0) return next();
+    if (deps.sessionHost) {
+      const body = c.req.method === 'POST' ? await readMessage(c) : undefined;
+      return body instanceof Response ? body : deps.sessionHost(c.req.raw, body);
+    }
     return sessions.handle(c, tenant, c.get('auth'));
   });
   mcp.route('/', mcpEndpoint());
@@ -203,7 +216,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
 const BUS_START_TIMEOUT_MS = 2000;
 
 async function listenForReplicas(sessions: SessionRegistry, logger: Logger): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer!: ReturnType<typeof setTimeout>;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), BUS_START_TIMEOUT_MS);
   });

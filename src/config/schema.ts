@@ -180,6 +180,8 @@ const serviceClientSchema = z
 const storeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('memory') }).strict(),
   z.object({ type: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), keyPrefix: z.string().default('portcullis:') }).strict(),
+  /** Cloudflare Workers only: the Durable Object namespace bound as STORE (see wrangler.toml). */
+  z.object({ type: z.literal('durable-objects') }).strict(),
 ]);
 
 export const configSchema = z

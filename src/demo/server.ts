@@ -1,5 +1,6 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import * as z from 'zod';
 
 /** The most notes one demo server instance keeps. */
@@ -13,6 +14,8 @@ export const MAX_ECHO_LENGTH = 10_000;
 
 /** What a test may replace in the demo server. */
 export interface DemoServerOptions {
+  /** JSON Schema validation as the runtime allows (the SDK's Ajv by default; Workers refuse its code generation). */
+  jsonSchemaValidator?: jsonSchemaValidator;
   /** The clock `current_time` reads; tests pass a fixed one. */
   now?: () => Date;
 }
@@ -44,6 +47,7 @@ export function createDemoServer(options: DemoServerOptions = {}): McpServer {
     { name: 'portcullis-demo', title: 'Portcullis demo upstream', version: '0.1.0' },
     {
       capabilities: { logging: {} },
+      ...(options.jsonSchemaValidator !== undefined && { jsonSchemaValidator: options.jsonSchemaValidator }),
       instructions:
         'A demo MCP server behind Portcullis: echo text, add numbers, tell the time in any IANA time zone, and keep ' +
         `up to ${MAX_NOTES} short notes in memory (lost when the server restarts).`,

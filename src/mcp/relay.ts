@@ -137,7 +137,8 @@ export class SessionRelay {
       this.#settle(id, pending);
       void this.#publish(pending.owner, { type: 'cancel', id }).catch(() => undefined);
     }, this.#o.silenceMs);
-    timer.unref?.();
+    // On Node the timer alone must not keep the process alive (a Worker's timers are numbers, without unref).
+    (timer as { unref?: () => void }).unref?.();
     return timer;
   }
 

@@ -69,6 +69,8 @@ export interface SessionRegistryOptions {
   validator: jsonSchemaValidator;
   /** The URL of a resource's protected resource metadata (RFC 9728), for scope challenges. */
   resourceMetadataUrl: (resource: string) => string;
+  /** Names a new session from its initialize request; a random token by default. */
+  sessionId?: (request: Request) => string;
 }
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -119,7 +121,7 @@ export class SessionRegistry {
   readonly #o: Required<Omit<SessionRegistryOptions, 'bus'>>;
 
   constructor(options: SessionRegistryOptions) {
-    this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, keepAliveMs: 15_000, ...options };
+    this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, keepAliveMs: 15_000, sessionId: () => randomToken(), ...options };
     this.#catalog = new UpstreamCatalog(this.#o.now);
     this.#bus = options.bus;
     if (options.bus) {
@@ -293,7 +295,7 @@ export class SessionRegistry {
     if (!isInitializeRequest(initialize)) return rpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     if (this.#sessions.size >= this.#o.maxSessions) return rpcError(503, -32000, 'too many sessions; try again later');
 
-    const sessionId = randomToken();
+    const sessionId = this.#o.sessionId(c.req.raw);
     // Other replicas learn of the session from its record, so it is written before the client can learn the id.
     if (this.#relay) await this.#o.store.set<SessionRecord>(recordKey(sessionId), { ...binding, owner: this.#relay.replica }, this.#recordTtl());
     const capabilities: ClientCapabilities = initialize.params.capabilities;
@@ -367,8 +369,8 @@ export class SessionRegistry {
   }
 }
 
-/** The body of a POST, or the error response when it is too large. */
-async function readMessage(c: Context): Promise<string | Response> {
+/** The body of a POST, or the error response (JSON-RPC) when it is too large. */
+export async function readMessage(c: Context): Promise<string | Response> {
   try {
     return await readBody(c, MAX_MESSAGE_BYTES);
   } catch (error) {

@@ -226,7 +226,7 @@ export class UpstreamPool {
 async function closeUpstream(config: UpstreamConfig, client: Client): Promise<void> {
   const { transport } = client;
   if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer!: ReturnType<typeof setTimeout>;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.min(config.timeoutMs, MAX_TERMINATE_MS));
     });

@@ -112,7 +112,7 @@ function createTransport(upstream: UpstreamConfig, deps: UpstreamDeps, hooks: Up
       return deps.createStdioTransport(upstream);
     case 'demo': {
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-      void createDemoServer().connect(serverSide);
+      void createDemoServer({ jsonSchemaValidator: deps.jsonSchemaValidator }).connect(serverSide);
       return clientSide;
     }
   }

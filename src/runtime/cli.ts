@@ -7,6 +7,7 @@ import { hashPassword } from '../../oauth/password.js';
 import { createDemoServer } from '../demo/server.js';
 import { embeddedDefaultConfig } from '../config/default.js';
 import { ConfigError, parseConfig, parseConfigText } from '../config/load.js';
+import { assertRuntimeSupports } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { settleUrls } from '../config/settle.js';
 import { POLICY_USAGE, policyTest, UsageError } from './policy-cli.js';
@@ -14,7 +15,8 @@ import { startGateway } from './serve.js';
 
 const USAGE = `Usage:
   portcullis [start] [--config FILE]   run the gateway (or set PORTCULLIS_CONFIG; PORT and HOST override the bind address)
-  portcullis check-config FILE         validate a configuration file and exit
+  portcullis check-config FILE [--workers]
+                                       validate a configuration file (for Cloudflare Workers with --workers) and exit
   portcullis hash-password             read a password on stdin, print its hash for users[].passwordHash
   portcullis admin-token               make a new admin API token; print it, and its hash for admin.tokens[].tokenHash
   portcullis demo-upstream             serve the demo MCP server on stdio (an upstream for trying stdio)
@@ -87,7 +89,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
 
 async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number | undefined> {
   if (argv[0] === 'policy') return policy(argv.slice(1), env, io);
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, workers: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   const [command = 'start', ...rest] = positionals;
   if (values.help) {
     io.stdout.write(USAGE);
@@ -101,8 +103,10 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Prom
         return 2;
       }
       const { config, source } = await loadConfig(file, env);
+      const runtime = values.workers === true ? 'workers' : 'node';
+      assertRuntimeSupports(config, runtime, source);
       settleUrls(config, source);
-      io.stdout.write(`${file}: configuration is valid (${config.tenants.length} tenant${config.tenants.length === 1 ? '' : 's'})\n`);
+      io.stdout.write(`${file}: configuration is valid${runtime === 'workers' ? ' for Workers' : ''} (${config.tenants.length} tenant${config.tenants.length === 1 ? '' : 's'})\n`);
       return 0;
     }
     case 'hash-password': {

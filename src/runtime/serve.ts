@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createGateway, type Gateway, type GatewayConfig } from '../app.js';
+import { assertRuntimeSupports } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { settleUrls } from '../config/settle.js';
 import { MemoryStore } from '../store/memory.js';
@@ -38,6 +39,7 @@ export interface StartOptions {
  * is the address actually bound.
  */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
+  assertRuntimeSupports(options.config, 'node', options.source);
   const logger = options.logger ?? pino({ level: options.config.logLevel });
   let handler: ((request: Request, env: object) => Response | Promise<Response>) | undefined;
   const server = createAdaptorServer({

@@ -46,6 +46,27 @@ describe('portcullis check-config', () => {
     );
   });
 
+  test('with --workers, checks what Workers cannot do, by path, and accepts a Workers configuration', async () => {
+    const nodeOnly = join(dir, 'node-only.yaml');
+    await writeFile(nodeOnly, 'tenants:\n  - id: default\n    upstreams:\n      - { id: files, transport: stdio, command: mcp-files }\n');
+    expect(await run(['check-config', nodeOnly])).toMatchObject({ code: 0 });
+    const refused = await run(['check-config', nodeOnly, '--workers']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `invalid configuration in ${nodeOnly}:\n` +
+        '  - store.type: must be durable-objects on Workers (the STORE binding of wrangler.toml), not memory\n' +
+        '  - publicUrl: is required on Workers, e.g. https://gateway.example.com\n' +
+        '  - tenants.0.upstreams.0.transport: stdio upstreams start programs and need the Node runtime; on Workers use streamable-http or sse\n',
+    );
+
+    const workers = join(dir, 'workers.yaml');
+    await writeFile(workers, `publicUrl: https://gw.example.com\nstore: { type: durable-objects }\nencryptionKey: ${'k'.repeat(32)}\ntenants:\n  - id: default\n    upstreams:\n      - { id: api, transport: streamable-http, url: "https://mcp.example.com/mcp" }\n`);
+    expect(await run(['check-config', workers, '--workers'])).toEqual({ code: 0, stdout: `${workers}: configuration is valid for Workers (1 tenant)\n`, stderr: '' });
+    // The Node runtime refuses the Workers store just as clearly.
+    const onNode = await run(['check-config', workers]);
+    expect(onNode).toMatchObject({ code: 1, stderr: `invalid configuration in ${workers}:\n  - store.type: durable-objects is the store of Cloudflare Workers; on Node use memory or redis\n` });
+  });
+
   test('reports a missing file', async () => {
     const result = await run(['check-config', join(dir, 'absent.yaml')]);
     expect(result.code).toBe(1);
