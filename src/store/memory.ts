@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json.js';
-import type { Admission, Limit, Store } from './store.js';
+import { RATE_KEY_GRACE_MS, type Admission, type Limit, type Store } from './store.js';
 
 /** What the store holds for one key. */
 export interface Entry {
@@ -136,7 +136,7 @@ export class MemoryStore implements Store {
         if (after - tolerance > RATE_SLACK_MS) return { admitted: false, refused: index, retryAfterMs: after - tolerance };
         remaining.push(Math.floor((tolerance - after) / limit.intervalMs + 1e-9));
         const next = now + after;
-        writes.push(() => this.#put(limit.key, { json: String(next), expiresAt: Math.ceil(next + shift) }));
+        writes.push(() => this.#put(limit.key, { json: String(next), expiresAt: Math.ceil(next + shift) + RATE_KEY_GRACE_MS }));
       } else {
         const leases = current?.leases ?? new Map<string, number>();
         // Leases are taken in order of expiry while a limit's leaseSeconds stays the same, so the expired ones are at

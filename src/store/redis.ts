@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { canonicalJson } from './canonical-json.js';
 import type { Bus } from './bus.js';
-import type { Admission, Limit, Store } from './store.js';
+import { RATE_KEY_GRACE_MS, type Admission, type Limit, type Store } from './store.js';
 
 /**
  * KEYS[1] key; ARGV[1] canonical JSON of the expected value; ARGV[2] canonical JSON of the next value;
@@ -28,7 +28,8 @@ return value
 `;
 
 /**
- * KEYS: one per limit; ARGV[1]: the limits as a JSON array (kind and numbers, same order); ARGV[2]: now, epoch ms.
+ * KEYS: one per limit; ARGV[1]: the limits as a JSON array (kind and numbers, same order); ARGV[2]: now, epoch ms;
+ * ARGV[3]: how long a bucket's key outlives its refill (RATE_KEY_GRACE_MS).
  * Decides every limit before writing any (all-or-nothing); returns {1, -1, 0, remaining...} or {0, index, retryAfterMs}.
  */
 const ADMIT = `
@@ -69,7 +70,7 @@ for i, limit in ipairs(limits) do
     if redis.call('INCRBY', key, limit.cost) == limit.cost then redis.call('PEXPIRE', key, ttl(limit.resetAt)) end
   elseif limit.kind == 'rate' then
     -- Fractional milliseconds at full precision, so rates whose interval is not whole keep their pace.
-    redis.call('SET', key, string.format('%.17g', next[i]), 'PX', ttl(next[i]))
+    redis.call('SET', key, string.format('%.17g', next[i]), 'PX', ttl(next[i]) + tonumber(ARGV[3]))
   else
     redis.call('ZADD', key, limit.expiresAt, limit.lease)
     if redis.call('PTTL', key) < ttl(limit.expiresAt) then redis.call('PEXPIRE', key, ttl(limit.expiresAt)) end
@@ -171,7 +172,7 @@ export class RedisStore implements Store, Bus {
     const described = limits.map(({ key: _key, ...limit }) =>
       limit.kind === 'window' ? { ...limit, resetAt: Math.ceil(limit.resetAt) } : limit.kind === 'concurrency' ? { ...limit, expiresAt: Math.ceil(limit.expiresAt) } : limit,
     );
-    const reply = await this.#redis.portcullisAdmit(limits.length, ...limits.map((limit) => this.#key(limit.key)), JSON.stringify(described), String(now));
+    const reply = await this.#redis.portcullisAdmit(limits.length, ...limits.map((limit) => this.#key(limit.key)), JSON.stringify(described), String(now), String(RATE_KEY_GRACE_MS));
     const [admitted, refused, retryAfterMs, ...remaining] = reply.map(Number);
     return admitted === 1 ? { admitted: true, remaining } : { admitted: false, refused: refused!, retryAfterMs: retryAfterMs! };
   }

@@ -44,5 +44,12 @@ export type Limit =
   | { kind: 'rate'; key: string; intervalMs: number; burst: number; cost: number }
   | { kind: 'concurrency'; key: string; limit: number; lease: string; expiresAt: number };
 
+/**
+ * How long (ms) a bucket's key outlives the moment its bucket is full again. An admission's `now` may lag the
+ * store's clock (a replica's clock, a slow round trip); a key gone early would hand out a full bucket again, one
+ * kept longer only costs memory. Every store keeps this margin.
+ */
+export const RATE_KEY_GRACE_MS = 60_000;
+
 /** What an admission did: what each limit has left after it, or which limit refused and when it would admit. */
 export type Admission = { admitted: true; remaining: number[] } | { admitted: false; refused: number; retryAfterMs: number };
