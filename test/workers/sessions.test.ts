@@ -1,0 +1,68 @@
+import { env as bindings, exports } from 'cloudflare:workers';
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { expect, it } from 'vitest';
+import type { Env } from '../../src/runtime/worker.js';
+import { SERVICE_CLIENT, WORKER_URL } from './config.js';
+
+// MCP sessions of the Worker (wrangler.toml, with the configuration of vitest.workers.config.ts) in their Durable
+// Objects, inside workerd: the session lives in its object, and the object's alarm closes it once idle.
+
+const env = bindings as unknown as Env;
+const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
+
+async function serviceToken(): Promise<string> {
+  const response = await worker.fetch(
+    new Request(`${WORKER_URL}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa(`${SERVICE_CLIENT.clientId}:${SERVICE_CLIENT.clientSecret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${WORKER_URL}/mcp`, scope: 'mcp' }),
+    }),
+  );
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+function mcp(token: string, message: object, sessionId?: string): Promise<Response> {
+  return worker.fetch(
+    new Request(`${WORKER_URL}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        ...(sessionId !== undefined && { 'mcp-session-id': sessionId }),
+      },
+      body: JSON.stringify(message),
+    }),
+  );
+}
+
+const listTools = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+
+it('holds a session in the Durable Object its id names, and the alarm closes it once idle, not before', async () => {
+  const token = await serviceToken();
+  const initialized = await mcp(token, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'workerd-test', version: '1' } } });
+  expect(initialized.status).toBe(200);
+  const sessionId = initialized.headers.get('mcp-session-id')!;
+  expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  await initialized.text();
+  expect((await mcp(token, { jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId)).status).toBe(202);
+  const listed = await mcp(token, listTools, sessionId);
+  expect(listed.status).toBe(200);
+  expect(await listed.text()).toContain('"name":"demo__echo"');
+
+  // The alarm of a session used less than its idle timeout (1 s here) ago keeps it.
+  const object = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
+  expect(await runDurableObjectAlarm(object)).toBe(true);
+  const kept = await mcp(token, listTools, sessionId);
+  expect(kept.status).toBe(200);
+  await kept.text();
+
+  // Idle for longer: the alarm (run here, if it has not run by itself) closes the session; its id is now unknown.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await runDurableObjectAlarm(object);
+  const closed = await mcp(token, listTools, sessionId);
+  expect(closed.status).toBe(404);
+  expect(await closed.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' } });
+});
