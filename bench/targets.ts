@@ -1,7 +1,7 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -176,6 +176,26 @@ export async function launchTarget(kind: TargetKind, options: TargetOptions, { i
       clearTimeout(timer);
     },
   };
+}
+
+/** Waits for `child` to exit, asking with `stop` first and killing it (by its own pid) after 5 s. */
+export async function stopChild(child: ChildProcess, stop: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  stop();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The demo server over Streamable HTTP in its own process. */
+export async function startHttpUpstream(): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./upstream.js', import.meta.url)), ['http'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the HTTP upstream exited with code ${code} before listening`)));
+  });
+  return { url, pid: child.pid!, close: () => stopChild(child, () => child.send('close')) };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { measure, measureRate, median, num, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
-import { freshTargetOptions, launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
+import { freshTargetOptions, launchTarget, startHttpUpstream, stopChild, type BenchUpstream, type TargetOptions } from './targets.js';
 
 // tools/call `echo` from one MCP SDK client, over the same upstream (the demo server, over stdio and over Streamable
 // HTTP): direct, through the gateway (memory store and Redis), and through mcp-proxy. Command, figures and a reading
@@ -88,26 +88,6 @@ let failedSetups = 0;
 let highestLoad = 0;
 
 // ---- processes ----------------------------------------------------------------------------------------------
-
-/** Waits for `child` to exit, asking with `stop` first and killing it (by its own pid) after 5 s. */
-async function stopChild(child: ChildProcess, stop: () => void): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  stop();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** The demo server over Streamable HTTP in its own process. */
-async function startHttpUpstream(): Promise<{ url: string; pid: number; close(): Promise<void> }> {
-  const child = fork(upstreamScript, ['http'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the HTTP upstream exited with code ${code} before listening`)));
-  });
-  return { url, pid: child.pid!, close: () => stopChild(child, () => child.send('close')) };
-}
 
 /** mcp-proxy as its users run it (its CLI, default options but a loopback bind), spawning the stdio upstream itself. */
 async function startMcpProxy(): Promise<{ url: string; pid: number; close(): Promise<void> }> {

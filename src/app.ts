@@ -45,6 +45,8 @@ export interface GatewayDeps {
   sessionHost?: (request: Request, body: string | undefined) => Promise<Response>;
   /** Names each new MCP session held here; random by default (on Workers: the name of the session's Durable Object). */
   sessionId?: (request: Request) => string;
+  /** Keeps the SSE events of sessions held here for resumption; the store by default (see SessionRegistryOptions.events). */
+  sessionEvents?: Store;
   /** JSON Schema validation as the runtime allows: Ajv on Node; one without code generation where `new Function` is refused (Workers). */
   jsonSchemaValidator: jsonSchemaValidator;
   now?: () => number;
@@ -140,6 +142,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     resourceMetadataUrl: as.resourceMetadataUrl,
     ...(deps.bus !== undefined && { bus: deps.bus }),
     ...(deps.sessionId !== undefined && { sessionId: deps.sessionId }),
+    ...(deps.sessionEvents !== undefined && { events: deps.sessionEvents }),
   });
   await listenForReplicas(sessions, deps.logger);
   const sync = new TenantSync({

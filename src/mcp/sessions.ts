@@ -45,8 +45,14 @@ interface LiveSession {
 
 export interface SessionRegistryOptions {
   deps: UpstreamDeps;
-  /** Keeps each session's SSE events for resumption with Last-Event-ID. */
+  /** The shared store: session records, and each session's SSE events for resumption unless `events` is given. */
   store: Store;
+  /**
+   * Keeps each session's SSE events for resumption with Last-Event-ID; the shared store by default, so that any
+   * replica can serve a resumption. Where every request of a session reaches the one place that holds it (a Durable
+   * Object on Workers), that place's memory is enough.
+   */
+  events?: Store;
   logger: Logger;
   now: () => number;
   /** A session unused this long is closed, with its upstream sessions. */
@@ -118,7 +124,7 @@ export class SessionRegistry {
   readonly #catalog: UpstreamCatalog;
   #unsubscribe: (() => Promise<void>) | undefined;
   #lastSweep = 0;
-  readonly #o: Required<Omit<SessionRegistryOptions, 'bus'>>;
+  readonly #o: Required<Omit<SessionRegistryOptions, 'bus' | 'events'>> & Pick<SessionRegistryOptions, 'events'>;
 
   constructor(options: SessionRegistryOptions) {
     this.#o = { idleTimeoutMs: 30 * 60_000, maxSessions: 10_000, keepAliveMs: 15_000, sessionId: () => randomToken(), ...options };
@@ -310,7 +316,7 @@ export class SessionRegistry {
         this.#sessions.set(id, live);
       },
       onsessionclosed: (id) => this.#close(id),
-      eventStore: new StoreEventStore(this.#o.store, { logger: this.#o.logger }),
+      eventStore: new StoreEventStore(this.#o.events ?? this.#o.store, { logger: this.#o.logger }),
       retryInterval: SSE_RETRY_MS,
       keepAliveMs: this.#o.keepAliveMs,
     });

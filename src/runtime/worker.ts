@@ -7,6 +7,7 @@ import { ConfigError, parseConfigText } from '../config/load.js';
 import { assertRuntimeSupports } from '../config/runtime.js';
 import { settleUrls } from '../config/settle.js';
 import { DurableObjectStore, type StoreObject } from '../store/durable-object.js';
+import { MemoryStore } from '../store/memory.js';
 import { createWorkersMetadataFetch } from './worker-fetch.js';
 
 export { StoreObject } from '../store/durable-object.js';
@@ -40,7 +41,7 @@ function loadConfig(env: Env): GatewayConfig {
   return settleUrls(config, CONFIG_SOURCE);
 }
 
-async function start(env: Env, deps: Pick<GatewayDeps, 'sessionHost' | 'sessionId'>): Promise<Started> {
+async function start(env: Env, deps: Pick<GatewayDeps, 'sessionHost' | 'sessionId' | 'sessionEvents'>): Promise<Started> {
   const config = loadConfig(env);
   const logger = consoleLogger(config.logLevel);
   const gateway = await createGateway(config, {
@@ -129,7 +130,9 @@ export class SessionObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#lazy = new Lazy(() => start(env, { sessionId: () => this.#sessionId ?? randomToken() }));
+    // Every request of the session reaches this object, so its SSE events (for Last-Event-ID) stay in its memory:
+    // a Durable Object per event in the shared store would cost a round trip and a new object per message.
+    this.#lazy = new Lazy(() => start(env, { sessionId: () => this.#sessionId ?? randomToken(), sessionEvents: new MemoryStore() }));
   }
 
   override async fetch(request: Request): Promise<Response> {
