@@ -2,20 +2,22 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoServer } from '../../src/demo/server.js';
-import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
+import { serveSse, serveStreamableHttp, type ServedMcp, type ServedSse } from '../fixtures/serve.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { obtainTokens, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 
-// One tenant endpoint in front of three upstreams at once: the built-in demo (in-process), the demo over stdio
-// (a child process the gateway starts), and the demo over Streamable HTTP (a real server on loopback).
+// One tenant endpoint in front of four upstreams at once: the built-in demo (in-process), the demo over stdio
+// (a child process the gateway starts), the demo over Streamable HTTP and over the older HTTP+SSE transport (real
+// servers on loopback).
 let gateway: TestGateway;
 let remote: ServedMcp;
+let legacy: ServedSse;
 let client: RegisteredClient;
 let token: string;
 const UPSTREAM_KEY = `upstream-key-${crypto.randomUUID()}`;
 
 beforeAll(async () => {
-  remote = await serveStreamableHttp(() => createDemoServer());
+  [remote, legacy] = await Promise.all([serveStreamableHttp(() => createDemoServer()), serveSse(() => createDemoServer())]);
   gateway = await startTestGateway({
     rateLimits: { register: { perIp: { perMinute: 1000 } } },
     tenants: [
@@ -25,6 +27,7 @@ beforeAll(async () => {
           { id: 'demo', transport: 'demo' },
           { id: 'local', transport: 'stdio', command: process.execPath, args: ['bin/portcullis.js', 'demo-upstream'], maxProcesses: 4 },
           { id: 'remote', transport: 'streamable-http', url: remote.url, headers: { 'X-Upstream-Key': UPSTREAM_KEY } },
+          { id: 'legacy', transport: 'sse', url: legacy.url },
         ],
       },
     ],
@@ -36,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await remote?.close();
+  await legacy?.close();
 });
 
 async function connect(accessToken = token): Promise<{ mcp: Client; transport: StreamableHTTPClientTransport }> {
@@ -45,12 +49,12 @@ async function connect(accessToken = token): Promise<{ mcp: Client; transport: S
   return { mcp, transport };
 }
 
-describe('one endpoint, three upstreams', () => {
+describe('one endpoint, four upstreams', () => {
   it('lists every upstream tool under its prefix and calls each one', async () => {
     const { mcp } = await connect();
     try {
       const names = (await mcp.listTools()).tools.map((tool) => tool.name);
-      for (const prefix of ['demo', 'local', 'remote']) {
+      for (const prefix of ['demo', 'local', 'remote', 'legacy']) {
         expect(names).toEqual(expect.arrayContaining([`${prefix}__echo`, `${prefix}__add`, `${prefix}__note_write`]));
         const sum = await mcp.callTool({ name: `${prefix}__add`, arguments: { a: 2, b: 3 } });
         expect(sum.isError).toBeFalsy();

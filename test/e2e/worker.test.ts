@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDemoServer } from '../../src/demo/server.js';
 import { QUOTA_EXCEEDED } from '../../src/gate/quota.js';
-import { serveStreamableHttp, type ServedMcp } from '../fixtures/serve.js';
+import { serveSse, serveStreamableHttp, type ServedMcp, type ServedSse } from '../fixtures/serve.js';
 import { BrowserOAuthProvider, launchBrowser } from '../helpers/browser.js';
 import { demoPasswordHash } from '../helpers/gateway.js';
 import { callMcp, expectOAuthError, oauthError, obtainCode, obtainTokens, redeemCode, registerClient, tokenRequest } from '../helpers/oauth.js';
@@ -18,17 +18,21 @@ import { startWorker, type WorkerGateway } from '../helpers/wrangler.js';
 
 let worker: WorkerGateway;
 let upstream: ServedMcp;
+let legacy: ServedSse;
 let browser: Browser;
 
 beforeAll(async () => {
-  [upstream, browser] = await Promise.all([serveStreamableHttp(() => createDemoServer()), launchBrowser()]);
+  [upstream, legacy, browser] = await Promise.all([serveStreamableHttp(() => createDemoServer()), serveSse(() => createDemoServer()), launchBrowser()]);
   worker = await startWorker({
     rateLimits: { register: { perIp: { perMinute: 1000 } } },
     users: [{ username: 'demo', name: 'Demo user', passwordHash: await demoPasswordHash(), tenants: ['default'] }],
     tenants: [
       {
         id: 'default',
-        upstreams: [{ id: 'demo', transport: 'streamable-http', url: upstream.url }],
+        upstreams: [
+          { id: 'demo', transport: 'streamable-http', url: upstream.url },
+          { id: 'legacy', transport: 'sse', url: legacy.url },
+        ],
         policy: { default: 'allow', rules: [{ id: 'no-clock', effect: 'deny', tools: ['current_time'] }] },
         quotas: {
           limits: [
@@ -46,7 +50,7 @@ beforeAll(async () => {
 beforeEach(({ onTestFailed }) => onTestFailed(() => console.log(worker.output())));
 
 afterAll(async () => {
-  await Promise.all([browser?.close(), worker?.close(), upstream?.close()]);
+  await Promise.all([browser?.close(), worker?.close(), upstream?.close(), legacy?.close()]);
 });
 
 async function connect(token: string): Promise<Client> {
@@ -84,8 +88,12 @@ describe('the Worker under workerd', () => {
     try {
       // Each request of the session reaches the Durable Object holding it; policy hides the denied tool.
       const tools = (await mcp.listTools()).tools.map((tool) => tool.name).sort();
-      expect(tools).toEqual(['demo__add', 'demo__echo', 'demo__note_list', 'demo__note_read', 'demo__note_write']);
-      expect(await mcp.callTool({ name: 'demo__echo', arguments: { text: 'from the edge' } })).toMatchObject({ content: [{ type: 'text', text: 'from the edge' }] });
+      const allowed = ['add', 'echo', 'note_list', 'note_read', 'note_write'];
+      expect(tools).toEqual([...allowed.map((name) => `demo__${name}`), ...allowed.map((name) => `legacy__${name}`)].sort());
+      // Streamable HTTP and the older HTTP+SSE transport, both from the Worker.
+      for (const prefix of ['demo', 'legacy']) {
+        expect(await mcp.callTool({ name: `${prefix}__echo`, arguments: { text: 'from the edge' } })).toMatchObject({ content: [{ type: 'text', text: 'from the edge' }] });
+      }
       const denied = await errorOf(mcp.callTool({ name: 'demo__current_time', arguments: {} }));
       expect({ code: denied.code, message: denied.message }).toEqual({ code: -32602, message: 'MCP error -32602: Unknown tool: demo__current_time' });
     } finally {
