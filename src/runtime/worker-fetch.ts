@@ -1,19 +1,21 @@
 import { MetadataFetchError, type MetadataFetch } from '../../oauth/client-metadata-document.js';
 
-/** The IP literals a development gateway may fetch documents from when `allowLoopback` is set. */
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+/** The loopback hosts a development gateway may fetch documents from when `allowLoopback` is set. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /**
  * A `MetadataFetch` for Workers. A Worker cannot resolve names nor pick the address it connects to, so the address
  * checks of the Node runtime's guarded fetch have no place here; what protects private networks is the platform: a
  * Worker's `fetch` leaves from Cloudflare's edge, which does not route to private addresses and refuses IP literals.
- * This fetch refuses IP literals itself (so does local workerd, which can reach the machine's network) and keeps
- * the rest of the policy: https only, no redirects, a byte cap and one deadline for the whole exchange.
+ * This fetch refuses IP literals and `localhost` names itself (local workerd can reach the machine's network) and
+ * keeps the rest of the policy: https only, no redirects, a byte cap and one deadline for the whole exchange.
  */
 export function createWorkersMetadataFetch(options: { allowLoopback: boolean }): MetadataFetch {
   return async (url, limits) => {
     if (url.protocol !== 'https:') throw new MetadataFetchError('refused', `scheme ${url.protocol} is not https`);
-    if (isIpLiteral(url.hostname) && !(options.allowLoopback && LOOPBACK_HOSTS.has(url.hostname))) throw new MetadataFetchError('refused', `address ${url.hostname} is not allowed`);
+    if ((isIpLiteral(url.hostname) || isLocalhost(url.hostname)) && !(options.allowLoopback && LOOPBACK_HOSTS.has(url.hostname))) {
+      throw new MetadataFetchError('refused', `host ${url.hostname} is not allowed`);
+    }
     const signal = AbortSignal.timeout(limits.timeoutMs);
     try {
       const response = await fetch(url, { redirect: 'manual', signal, headers: { accept: 'application/json', 'user-agent': 'portcullis' } });
@@ -38,6 +40,11 @@ export function createWorkersMetadataFetch(options: { allowLoopback: boolean }):
 function isIpLiteral(hostname: string): boolean {
   // The URL parser writes every IPv4 form (hex, octal, short) as dotted decimal and IPv6 in brackets.
   return hostname.startsWith('[') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** `localhost` and its subdomains always mean loopback (RFC 6761 §6.3). */
+function isLocalhost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost');
 }
 
 async function readCapped(response: Response, maxBytes: number): Promise<string> {

@@ -2,6 +2,8 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDemoServer } from '../../src/demo/server.js';
@@ -9,7 +11,8 @@ import { QUOTA_EXCEEDED } from '../../src/gate/quota.js';
 import { serveSse, serveStreamableHttp, type ServedMcp, type ServedSse } from '../fixtures/serve.js';
 import { BrowserOAuthProvider, launchBrowser } from '../helpers/browser.js';
 import { demoPasswordHash } from '../helpers/gateway.js';
-import { callMcp, expectOAuthError, oauthError, obtainCode, obtainTokens, redeemCode, registerClient, tokenRequest } from '../helpers/oauth.js';
+import { authorizeUrl, callMcp, expectErrorPage, expectOAuthError, oauthError, obtainCode, obtainTokens, pkcePair, redeemCode, registerClient, tokenRequest } from '../helpers/oauth.js';
+import { createTestCertificate } from '../helpers/tls.js';
 import { startWorker, type WorkerGateway } from '../helpers/wrangler.js';
 
 // The gateway as Cloudflare runs it: the Worker of wrangler.toml under workerd (`wrangler dev`, local mode, on the
@@ -117,6 +120,35 @@ describe('the Worker under workerd', () => {
     });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 } });
+  });
+});
+
+describe('client metadata documents on the Worker', () => {
+  // A live HTTPS server on loopback: refusing means no connection ever reaches it. (Private and metadata-service
+  // addresses are refused by the same check, test/runtime/worker-fetch.test.ts; no test sends traffic there.)
+  let documents: HttpsServer;
+  let connections = 0;
+  let port: number;
+  beforeAll(async () => {
+    const { cert, key } = createTestCertificate({ dnsNames: ['localhost'] });
+    documents = createHttpsServer({ cert, key }, (_req, res) => res.writeHead(404).end());
+    documents.on('connection', () => connections++);
+    await new Promise<void>((resolve) => documents.listen(0, '127.0.0.1', resolve));
+    port = (documents.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    documents?.closeAllConnections();
+    await new Promise((resolve) => documents?.close(resolve));
+  });
+
+  it.each([
+    ['a loopback address', (port: number) => `https://127.0.0.1:${port}/client.json`],
+    ['localhost', (port: number) => `https://localhost:${port}/client.json`],
+    ['a name under localhost', (port: number) => `https://app.localhost:${port}/client.json`],
+  ])('refuses a client metadata document on %s with the error page, without connecting', async (_, clientIdAt) => {
+    const params = { response_type: 'code', client_id: clientIdAt(port), redirect_uri: 'https://client.example.test/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', state: 's' };
+    await expectErrorPage(await fetch(authorizeUrl(worker, params), { redirect: 'manual' }), 400, 'invalid_client', 'client metadata document could not be retrieved');
+    expect(connections).toBe(0);
   });
 });
 
