@@ -37,6 +37,11 @@ async function readCapped(c: Context, maxBytes: number): Promise<Uint8Array> {
     }
     chunks.push(value);
   }
+  return concatBytes(chunks, size);
+}
+
+/** The chunks of a body read from a stream, in one array of `size` bytes (their total length). */
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

@@ -1,4 +1,5 @@
 import { MetadataFetchError, type MetadataFetch } from '../../oauth/client-metadata-document.js';
+import { concatBytes } from '../../oauth/http.js';
 
 /** The loopback hosts a development gateway may fetch documents from when `allowLoopback` is set. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -61,14 +62,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(concatBytes(chunks, received));
   } catch (error) {
     throw new MetadataFetchError('network', 'body is not valid UTF-8', { cause: error });
   }
