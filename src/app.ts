@@ -62,6 +62,8 @@ export interface Gateway {
   app: Hono<Env>;
   /** Picks up tenants changed through the admin API on another replica (requests do too, every few seconds). */
   refresh(): Promise<void>;
+  /** How many MCP sessions this gateway holds. */
+  sessionCount(): number;
   /** Ends every MCP session and the upstream sessions (and stdio processes) behind them. */
   close(): Promise<void>;
 }
@@ -212,7 +214,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     deps.logger.error({ err: error, path: c.req.path }, 'unexpected error');
     return c.json({ error: 'server_error', error_description: 'the server could not complete the request' }, 500);
   });
-  return { app, refresh, close: () => sessions.closeAll() };
+  return { app, refresh, sessionCount: () => sessions.size, close: () => sessions.closeAll() };
 }
 
 /** How long start-up waits for the bus; a store that is down must not keep the gateway from starting. */

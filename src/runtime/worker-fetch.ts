@@ -14,7 +14,9 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 export function createWorkersMetadataFetch(options: { allowLoopback: boolean }): MetadataFetch {
   return async (url, limits) => {
     if (url.protocol !== 'https:') throw new MetadataFetchError('refused', `scheme ${url.protocol} is not https`);
-    if ((isIpLiteral(url.hostname) || isLocalhost(url.hostname)) && !(options.allowLoopback && LOOPBACK_HOSTS.has(url.hostname))) {
+    // A trailing dot names the same host (localhost. is localhost).
+    const host = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname;
+    if ((isIpLiteral(host) || isLocalhost(host)) && !(options.allowLoopback && LOOPBACK_HOSTS.has(host))) {
       throw new MetadataFetchError('refused', `host ${url.hostname} is not allowed`);
     }
     const signal = AbortSignal.timeout(limits.timeoutMs);

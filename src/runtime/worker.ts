@@ -61,6 +61,11 @@ class Lazy {
 
   constructor(private readonly begin: () => Promise<Started>) {}
 
+  /** Whether a gateway is started or starting. */
+  get started(): boolean {
+    return this.#started !== undefined;
+  }
+
   async get(): Promise<Started> {
     this.#started ??= this.begin();
     try {
@@ -79,16 +84,14 @@ class Lazy {
   }
 }
 
-/** A gateway that could not start answers every request with a 503 and logs why (a configuration error, say). */
-async function serve(lazy: Lazy, request: Request): Promise<Response> {
-  let started: Started;
+/** The started gateway, or, when it cannot start (a configuration error, say), a 503 and the reason in the log. */
+async function startedOr503(lazy: Lazy): Promise<Started | Response> {
   try {
-    started = await lazy.get();
+    return await lazy.get();
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', msg: 'the gateway cannot start', err: describeError(error) }));
     return Response.json({ error: 'temporarily_unavailable', error_description: 'the gateway cannot start; its log says why' }, { status: 503 });
   }
-  return started.gateway.app.fetch(request);
 }
 
 /**
@@ -109,24 +112,29 @@ async function toSessionObject(env: Env, request: Request, body: string | undefi
 let front: Lazy | undefined;
 
 export default {
-  fetch(request, env) {
+  async fetch(request, env) {
     front ??= new Lazy(() => start(env, { sessionHost: (mcpRequest, body) => toSessionObject(env, mcpRequest, body) }));
-    return serve(front, request);
+    const started = await startedOr503(front);
+    return started instanceof Response ? started : started.gateway.app.fetch(request);
   },
 } satisfies ExportedHandler<Env>;
 
 /**
  * One MCP session and the upstream sessions behind it, in a Durable Object named by the session id: every request
  * of the session reaches this object wherever it entered Cloudflare's network, and the object runs a gateway of
- * its own that verifies the token again and holds the session in memory. An alarm takes the place of the Node
- * runtime's idle sweep. An object that was evicted has lost its session and answers 404, upon which the client
- * starts a new one (MCP 2025-11-25 basic/transports, session management).
+ * its own that verifies the token again and holds the session in memory.
+ *
+ * A timer pending until the session's idle deadline keeps the object in memory while the session may still be used
+ * (an idle object without one is hibernated within seconds, losing the session; a pending timer keeps a Durable
+ * Object running since the 2026-10-01 compatibility date), and at the deadline closes the session, as the Node
+ * runtime's idle sweep does. An object that was evicted anyway (a deploy, a restart) has lost its session and
+ * answers 404, upon which the client starts a new one (MCP 2025-11-25 basic/transports, session management).
  */
 export class SessionObject extends DurableObject<Env> {
   readonly #lazy: Lazy;
   #sessionId: string | undefined;
   #lastUsed = 0;
-  #alarmSet = false;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -138,35 +146,39 @@ export class SessionObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const sessionId = request.headers.get(SESSION_HEADER);
     if (sessionId === null) return Response.json({ error: 'not_found', error_description: 'no such endpoint' }, { status: 404 });
+    // Only initialize starts a gateway here: a request for a session this object does not hold (a made-up id, or one
+    // lost with an eviction) is answered at once, however many of them come.
+    if (!this.#lazy.started && request.headers.has('mcp-session-id')) {
+      return Response.json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }, { status: 404 });
+    }
     this.#sessionId = sessionId;
     this.#lastUsed = Date.now();
     const headers = new Headers(request.headers);
     headers.delete(SESSION_HEADER);
-    const response = await serve(this.#lazy, new Request(request, { headers }));
-    if (!this.#alarmSet) {
-      this.#alarmSet = true;
-      await this.ctx.storage.setAlarm(this.#lastUsed + (await this.#idleMs()));
-    }
+    const started = await startedOr503(this.#lazy);
+    if (started instanceof Response) return started;
+    const response = await started.gateway.app.fetch(new Request(request, { headers }));
+    // An initialize that was refused, or a DELETE, leaves no session: nothing stays running for it.
+    if (started.gateway.sessionCount() === 0) await this.#end();
+    else this.#keepUntilIdle(started.config.mcp.sessionIdleTimeout * 1000);
     return response;
   }
 
-  /** Closes the session once it has been idle for the configured time, as the Node runtime's sweep does. */
-  override async alarm(): Promise<void> {
-    const idleMs = await this.#idleMs();
-    if (Date.now() - this.#lastUsed < idleMs) {
-      await this.ctx.storage.setAlarm(this.#lastUsed + idleMs);
-      return;
-    }
-    this.#alarmSet = false;
-    await (await this.#lazy.take())?.gateway.close();
+  #keepUntilIdle(idleMs: number): void {
+    if (this.#idleTimer !== undefined) return;
+    const check = () => {
+      const left = this.#lastUsed + idleMs - Date.now();
+      if (left > 0) this.#idleTimer = setTimeout(check, left);
+      else void this.#end();
+    };
+    this.#idleTimer = setTimeout(check, idleMs);
   }
 
-  async #idleMs(): Promise<number> {
-    try {
-      return (await this.#lazy.get()).config.mcp.sessionIdleTimeout * 1000;
-    } catch {
-      return 0;
-    }
+  /** Closes the session and its upstream sessions, and lets the object go. */
+  async #end(): Promise<void> {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    await (await this.#lazy.take())?.gateway.close();
   }
 }
 

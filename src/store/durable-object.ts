@@ -56,8 +56,8 @@ export class StoreObject extends DurableObject<unknown> {
     return this.#changed(this.#store.admit(limits, now));
   }
 
-  refund(limits: Limit[]): Promise<void> {
-    return this.#changed(this.#store.refund(limits));
+  refund(limits: Limit[], elapsedMs: number): Promise<void> {
+    return this.#changed(this.#store.refund(limits, elapsedMs));
   }
 
   release(key: string, lease: string): Promise<void> {
@@ -135,15 +135,23 @@ export class DurableObjectStore implements Store {
 
   async admit(limits: readonly Limit[], now: number): Promise<Admission> {
     if (limits.length === 1) return this.#object(limits[0]!.key).admit([...limits], now);
+    const began = Date.now();
     const results = await Promise.allSettled(limits.map((limit) => this.#object(limit.key).admit([limit], now)));
-    const first = results.findIndex((result) => result.status === 'rejected' || !result.value.admitted);
-    if (first < 0) return { admitted: true, remaining: results.map((result) => (result as PromiseFulfilledResult<{ remaining: number[] }>).value.remaining[0]!) };
-    await Promise.all(
-      results.map((result, index) => (result.status === 'fulfilled' && result.value.admitted ? this.#object(limits[index]!.key).refund([limits[index]!]) : undefined)),
-    );
-    const refusal = results[first]!;
-    if (refusal.status === 'rejected') throw refusal.reason;
-    return { ...refusal.value, refused: first } as Admission;
+    const admitted = (index: number) => {
+      const result = results[index]!;
+      return result.status === 'fulfilled' && result.value.admitted;
+    };
+    if (results.every((_, index) => admitted(index))) {
+      return { admitted: true, remaining: results.map((result) => (result as PromiseFulfilledResult<{ remaining: number[] }>).value.remaining[0]!) };
+    }
+    // A failed refund leaves a cost taken until its window, bucket or lease runs out: it errs on the side of refusing.
+    const elapsedMs = Date.now() - began;
+    await Promise.allSettled(limits.map((limit, index) => (admitted(index) ? this.#object(limit.key).refund([limit], elapsedMs) : undefined)));
+    // A definite refusal is the answer even when another object failed: the call is refused either way, and a
+    // failure would let an `onStoreDown: allow` tenant through.
+    const refused = results.findIndex((result) => result.status === 'fulfilled' && !result.value.admitted);
+    if (refused >= 0) return { ...(results[refused] as PromiseFulfilledResult<Admission>).value, refused } as Admission;
+    throw (results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason;
   }
 
   async release(key: string, lease: string): Promise<void> {

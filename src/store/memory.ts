@@ -167,10 +167,12 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Gives back what an admission of `limits` took: a window's cost, a bucket's tokens, a lease. For a store that
-   * spreads one admission over several objects and must undo the part that was admitted when another part refused.
+   * Gives back what an admission of `limits` took `elapsedMs` ago: a window's cost, a lease, and of a bucket's tokens
+   * what has not refilled since (a refund never credits more than the admission still holds, so a call admitted in
+   * between keeps its charge). For a store that spreads one admission over several objects and must undo the part
+   * that was admitted when another part refused.
    */
-  async refund(limits: readonly Limit[]): Promise<void> {
+  async refund(limits: readonly Limit[], elapsedMs = 0): Promise<void> {
     for (const limit of limits) {
       const current = this.#live(limit.key);
       if (current === undefined) continue;
@@ -179,7 +181,7 @@ export class MemoryStore implements Store {
         continue;
       }
       const value = JSON.parse(current.json) as number;
-      const refunded = limit.kind === 'window' ? value - limit.cost : value - limit.cost * limit.intervalMs;
+      const refunded = limit.kind === 'window' ? value - limit.cost : value - Math.max(0, limit.cost * limit.intervalMs - elapsedMs);
       if (limit.kind === 'window' && refunded <= 0) this.#drop(limit.key);
       else this.#put(limit.key, { json: String(refunded), expiresAt: current.expiresAt });
     }

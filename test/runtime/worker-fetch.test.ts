@@ -37,6 +37,7 @@ describe('the Workers metadata fetch', () => {
     ['an IPv6 literal', 'https://[fd00:ec2::254]/c.json'],
     ['an IPv4-mapped IPv6 literal', 'https://[::ffff:a9fe:a9fe]/c.json'],
     ['localhost', 'https://localhost/c.json'],
+    ['localhost with a trailing dot', 'https://localhost./c.json'],
     ['a name under localhost', 'https://metadata.localhost/c.json'],
     ['loopback', 'https://127.0.0.1/c.json'],
   ])('refuses %s without connecting', async (_, url) => {

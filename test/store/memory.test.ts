@@ -48,6 +48,23 @@ describe('MemoryStore', () => {
     expect(await store.get('hits')).toBe(200);
   });
 
+  it('refunds of a bucket never credit what has refilled since the admission (a call admitted in between keeps its charge)', async () => {
+    const { store, advance, now } = clockedStore();
+    const bucket = { kind: 'rate' as const, key: 'r', intervalMs: 100, burst: 1, cost: 1 };
+    const admittedAt = now();
+    expect(await store.admit([bucket], admittedAt)).toMatchObject({ admitted: true });
+    advance(150);
+    // Its token refilled 50 ms ago; another call takes the bucket; then the first admission is refunded.
+    expect(await store.admit([bucket], now())).toMatchObject({ admitted: true });
+    await store.refund([bucket], now() - admittedAt);
+    expect(await store.admit([bucket], now())).toMatchObject({ admitted: false });
+    // A refund right after the admission gives the whole token back.
+    advance(1000);
+    expect(await store.admit([bucket], now())).toMatchObject({ admitted: true });
+    await store.refund([bucket], 0);
+    expect(await store.admit([bucket], now())).toMatchObject({ admitted: true });
+  });
+
   it('uses Date.now when no clock is given', async () => {
     const store = new MemoryStore();
     await store.set('k', 'v', 60);

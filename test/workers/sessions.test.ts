@@ -1,13 +1,9 @@
-import { env as bindings, exports } from 'cloudflare:workers';
-import { runDurableObjectAlarm } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
 import { expect, it } from 'vitest';
-import type { Env } from '../../src/runtime/worker.js';
 import { SERVICE_CLIENT, WORKER_URL } from './config.js';
 
 // MCP sessions of the Worker (wrangler.toml, with the configuration of vitest.workers.config.ts) in their Durable
-// Objects, inside workerd: the session lives in its object, and the object's alarm closes it once idle.
-
-const env = bindings as unknown as Env;
+// Objects, inside workerd: the session lives in its object while used, and is closed once idle.
 const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
 
 async function serviceToken(): Promise<string> {
@@ -40,7 +36,9 @@ function mcp(token: string, message: object, sessionId?: string): Promise<Respon
 
 const listTools = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
 
-it('holds a session in the Durable Object its id names, and the alarm closes it once idle, not before', async () => {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it('holds a session in the Durable Object its id names while it is used, and closes it once idle', async () => {
   const token = await serviceToken();
   const initialized = await mcp(token, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'workerd-test', version: '1' } } });
   expect(initialized.status).toBe(200);
@@ -52,17 +50,27 @@ it('holds a session in the Durable Object its id names, and the alarm closes it 
   expect(listed.status).toBe(200);
   expect(await listed.text()).toContain('"name":"demo__echo"');
 
-  // The alarm of a session used less than its idle timeout (1 s here) ago keeps it.
-  const object = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
-  expect(await runDurableObjectAlarm(object)).toBe(true);
-  const kept = await mcp(token, listTools, sessionId);
-  expect(kept.status).toBe(200);
-  await kept.text();
-
-  // Idle for longer: the alarm (run here, if it has not run by itself) closes the session; its id is now unknown.
-  await new Promise((resolve) => setTimeout(resolve, 1200));
-  await runDurableObjectAlarm(object);
+  // Used every 0.6 s, the session outlives its idle timeout (1 s here) several times over.
+  for (let i = 0; i < 3; i++) {
+    await sleep(600);
+    const kept = await mcp(token, listTools, sessionId);
+    expect(kept.status).toBe(200);
+    await kept.text();
+  }
+  // Idle for longer, it is closed: its id is unknown from then on.
+  await sleep(1300);
   const closed = await mcp(token, listTools, sessionId);
   expect(closed.status).toBe(404);
   expect(await closed.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' } });
+});
+
+it('answers 404 for a session id it never gave, and 400 for a first request that is not initialize', async () => {
+  const token = await serviceToken();
+  const unknown = await mcp(token, listTools, 'a-session-id-nobody-was-given');
+  expect(unknown.status).toBe(404);
+  expect(await unknown.json()).toMatchObject({ error: { code: -32001 } });
+
+  const refused = await mcp(token, listTools);
+  expect(refused.status).toBe(400);
+  expect(await refused.json()).toMatchObject({ error: { code: -32000 } });
 });
