@@ -7,7 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { builtInTypes, customDetector, detectorsFor, inspect, redact, utf8Length, type CustomRule, type Detector, type Finding } from '../guardrails/index.js';
 import { randomToken, tokenHash } from '../oauth/crypto.js';
-import { measure, measureRate, median, num, signed, type Measurement } from './load.js';
+import { callLoad, knob, measure, measureRate, median, num, signed, type Measurement } from './load.js';
 import type { BenchUpstream, TargetOptions } from './targets.js';
 
 // What guardrails cost (issue 6). Part A: the detector library (`guardrails/`) in this process, one thread: `inspect`
@@ -28,10 +28,8 @@ import type { BenchUpstream, TargetOptions } from './targets.js';
 //   BENCH_ONLY=detectors npm run bench:guardrails   # Part A only (BENCH_ONLY=calls: Part B only)
 //   BENCH_ONLY=calls BENCH_CPU_PROF_DIR=/tmp/prof npm run bench:guardrails   # the gateway children profiled
 
-const knob = (name: string, fallback: number) => Number(process.env[`BENCH_${name}`] ?? fallback);
 const [rounds, runs, runMs, warmupMs] = [knob('ROUNDS', 3), knob('RUNS', 11), knob('RUN_MS', 200), knob('WARMUP_MS', 500)];
-const [seconds, rateSeconds, warmupSeconds] = [knob('SECONDS', 5), knob('RATE_SECONDS', 10), knob('WARMUP_SECONDS', 1)];
-const [concurrency, sessionCount, rate, textBytes] = [knob('CONCURRENCY', 32), knob('SESSIONS', 4), knob('RATE', 50), knob('TEXT_BYTES', 1024)];
+const { seconds, rateSeconds, warmupSeconds, concurrency, sessionCount, rate, textBytes } = callLoad({ textBytes: 1024 });
 const store = process.env.BENCH_STORE === 'redis' ? 'redis' : 'memory';
 const only = process.env.BENCH_ONLY;
 const profileDir = process.env.BENCH_CPU_PROF_DIR;

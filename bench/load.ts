@@ -1,5 +1,24 @@
 import { Agent, request } from 'node:http';
 
+/** A number from the environment variable `BENCH_<name>`, or `fallback`. */
+export const knob = (name: string, fallback: number): number => Number(process.env[`BENCH_${name}`] ?? fallback);
+
+/** The load of the tools/call benchmarks, each knob from `BENCH_<NAME>` (defaults shown in each benchmark's header). */
+export function callLoad(defaults: { textBytes?: number } = {}) {
+  return {
+    seconds: knob('SECONDS', 5),
+    // The fixed-rate window is longer: at a moderate rate, 5 s hold too few calls for a steady p99.
+    rateSeconds: knob('RATE_SECONDS', 10),
+    warmupSeconds: knob('WARMUP_SECONDS', 1),
+    concurrency: knob('CONCURRENCY', 32),
+    sessionCount: knob('SESSIONS', 4),
+    // What the slowest variant of bench:tools (the gateway in front of the HTTP upstream) sustains comfortably on 2
+    // shared cores.
+    rate: knob('RATE', 50),
+    textBytes: knob('TEXT_BYTES', defaults.textBytes ?? 100),
+  };
+}
+
 /** One measured figure: completions per second over the window and the latency of those completions. */
 export interface Measurement {
   completed: number;

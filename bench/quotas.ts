@@ -12,7 +12,7 @@ import { calendarWindow } from '../src/quota/windows.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { RedisStore } from '../src/store/redis.js';
 import type { Admission, Limit, Store } from '../src/store/store.js';
-import { measure, measureRate, median, num, signed, type Measurement } from './load.js';
+import { callLoad, measure, measureRate, median, num, signed, type Measurement } from './load.js';
 import { childPids, describeMachine, processCpu, redisAdmin, redisCommandCount, redisServerPid, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, type BenchUpstream, type TargetOptions } from './targets.js';
@@ -38,13 +38,7 @@ const agents = Number(process.env.BENCH_AGENTS ?? 1000);
 const checkConcurrency = Number(process.env.BENCH_CHECK_CONCURRENCY ?? 64);
 // The hot-key case: one agent holding as many leases as the gateway benchmark has calls in flight.
 const heldLeases = Number(process.env.BENCH_HELD_LEASES ?? process.env.BENCH_CONCURRENCY ?? 32);
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rateSeconds = Number(process.env.BENCH_RATE_SECONDS ?? 10);
-const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const sessionCount = Number(process.env.BENCH_SESSIONS ?? 4);
-const rate = Number(process.env.BENCH_RATE ?? 50);
-const textBytes = Number(process.env.BENCH_TEXT_BYTES ?? 100);
+const { seconds, rateSeconds, warmupSeconds, concurrency, sessionCount, rate, textBytes } = callLoad();
 const only = process.env.BENCH_ONLY;
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Redis } from 'ioredis';
-import { measure, measureRate, median, num, type CpuProbe, type Measurement } from './load.js';
+import { callLoad, measure, measureRate, median, num, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu, redisAdmin, redisCommandCount, removeBenchKeys, residentMiB } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, startHttpUpstream, stopChild, type BenchUpstream, type TargetOptions } from './targets.js';
@@ -23,15 +23,7 @@ import { freshTargetOptions, launchTarget, startHttpUpstream, stopChild, type Be
 //   BENCH_ROUNDS=3 npm run bench:tools   # every variant three times, interleaved; the tables show medians
 //   BENCH_ONLY='stdio gateway-memory' BENCH_CPU_PROF_DIR=/tmp/prof npm run bench:tools   # one variant, gateway profiled
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-// The fixed-rate window is longer: at a moderate rate, 5 s hold too few calls for a steady p99.
-const rateSeconds = Number(process.env.BENCH_RATE_SECONDS ?? 10);
-const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const sessionCount = Number(process.env.BENCH_SESSIONS ?? 4);
-// What the slowest variant (the gateway in front of the HTTP upstream) sustains comfortably on 2 shared cores.
-const rate = Number(process.env.BENCH_RATE ?? 50);
-const textBytes = Number(process.env.BENCH_TEXT_BYTES ?? 100);
+const { seconds, rateSeconds, warmupSeconds, concurrency, sessionCount, rate, textBytes } = callLoad();
 // On a machine shared with other work one pass can land in a busy minute; rounds interleave the variants.
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const only = process.env.BENCH_ONLY;

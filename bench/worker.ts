@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { measure, measureRate, median, num, type CpuProbe, type Measurement } from './load.js';
+import { callLoad, knob, measure, measureRate, median, num, type CpuProbe, type Measurement } from './load.js';
 import { childPids, describeMachine, freePort, processCpu } from './machine.js';
 import { closeSessions, EchoCalls, gatewayToken, openSessions } from './mcp-client.js';
 import { freshTargetOptions, launchTarget, startHttpUpstream, stopChild, type BenchUpstream } from './targets.js';
@@ -17,22 +17,17 @@ import { freshTargetOptions, launchTarget, startHttpUpstream, stopChild, type Be
 // server in a process of its own). Command, figures and a reading of them: bench/RESULTS.md, "Workers".
 //
 //   npm run bench:worker
-//   BENCH_SECONDS=5 BENCH_RATE_SECONDS=10 BENCH_CONCURRENCY=32 BENCH_SESSIONS=4 BENCH_RATE=50 BENCH_STARTUP_ROUNDS=10 \
-//     BENCH_OPENED_SESSIONS=20 npm run bench:worker
+//   BENCH_SECONDS=5 BENCH_RATE_SECONDS=10 BENCH_WARMUP_SECONDS=1 BENCH_CONCURRENCY=32 BENCH_SESSIONS=4 BENCH_RATE=50 \
+//     BENCH_TEXT_BYTES=100 BENCH_STARTUP_ROUNDS=10 BENCH_OPENED_SESSIONS=20 npm run bench:worker
 //
 // Workers run under workerd through Miniflare (bench/workerd.ts, on the Node 22 of the npm package node@22), each
 // Durable Object in the same workerd process, on loopback: the figures are the runtime's cost on this machine,
 // without Cloudflare's network, placement or limits.
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rateSeconds = Number(process.env.BENCH_RATE_SECONDS ?? 10);
-const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const sessionCount = Number(process.env.BENCH_SESSIONS ?? 4);
-const rate = Number(process.env.BENCH_RATE ?? 50);
-const startupRounds = Number(process.env.BENCH_STARTUP_ROUNDS ?? 10);
+const { seconds, rateSeconds, warmupSeconds, concurrency, sessionCount, rate, textBytes } = callLoad();
+const startupRounds = knob('STARTUP_ROUNDS', 10);
 // New sessions opened one after another to time `initialize` (on Workers, each starts a Durable Object's gateway).
-const openedSessions = Number(process.env.BENCH_OPENED_SESSIONS ?? 20);
+const openedSessions = knob('OPENED_SESSIONS', 20);
 const MAX_IN_FLIGHT = 512;
 
 // Compiled to bench/.build/bench/, three levels below the package root.
@@ -117,7 +112,7 @@ interface Row {
   fixedRate: Measurement;
 }
 
-const echo = new EchoCalls(100);
+const echo = new EchoCalls(textBytes);
 
 async function benchGateway(name: string, gateway: Gateway): Promise<Row> {
   console.error(`  ${name}`);
@@ -188,7 +183,7 @@ async function main(): Promise<void> {
       `| empty (\`return new Response("ok")\`) | ${num(pick(starts.empty, 'readyMs'))} | ${num(pick(starts.empty, 'firstMs'), 1)} | ${num(pick(starts.empty, 'secondMs'), 1)} |`,
       `| Portcullis | ${num(pick(starts.gateway, 'readyMs'))} | ${num(pick(starts.gateway, 'firstMs'), 1)} | ${num(pick(starts.gateway, 'secondMs'), 1)} |`,
       '',
-      `tools/call \`echo\` (100 bytes) over the Streamable HTTP demo upstream; saturation: ${concurrency} in flight over ${sessionCount} sessions; fixed rate: ${rate} calls/s.`,
+      `tools/call \`echo\` (${textBytes} bytes) over the Streamable HTTP demo upstream; saturation: ${concurrency} in flight over ${sessionCount} sessions; fixed rate: ${rate} calls/s.`,
       '',
       '| Gateway | initialize p50 ms | Calls/s | CPU µs/call | p50 ms | p99 ms | at rate p50 ms | at rate p99 ms | Failed |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
