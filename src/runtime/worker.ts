@@ -100,6 +100,10 @@ async function startedOr503(lazy: Lazy): Promise<Started | Response> {
  * object may answer (404 for an unknown session) without reading it, and a stream still flowing would then fail.
  */
 async function toSessionObject(env: Env, request: Request, body: string | undefined): Promise<Response> {
+  // Only a POST (initialize) may come without a session: the answer for any other is known here, as on Node.
+  if (!request.headers.has('mcp-session-id') && request.method !== 'POST') {
+    return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' }, id: null }, { status: 400 });
+  }
   const sessionId = request.headers.get('mcp-session-id') ?? randomToken();
   const headers = new Headers(request.headers);
   headers.set(SESSION_HEADER, sessionId);

@@ -64,7 +64,7 @@ it('holds a session in the Durable Object its id names while it is used, and clo
   expect(await closed.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' } });
 });
 
-it('answers 404 for a session id it never gave, and 400 for a first request that is not initialize', async () => {
+it('answers 404 for a session id it never gave, and 400 for a request without one that is not initialize', async () => {
   const token = await serviceToken();
   const unknown = await mcp(token, listTools, 'a-session-id-nobody-was-given');
   expect(unknown.status).toBe(404);
@@ -73,4 +73,9 @@ it('answers 404 for a session id it never gave, and 400 for a first request that
   const refused = await mcp(token, listTools);
   expect(refused.status).toBe(400);
   expect(await refused.json()).toMatchObject({ error: { code: -32000 } });
+  for (const method of ['GET', 'DELETE']) {
+    const withoutSession = await worker.fetch(new Request(`${WORKER_URL}/mcp`, { method, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } }));
+    expect(withoutSession.status).toBe(400);
+    expect(await withoutSession.json()).toMatchObject({ error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' } });
+  }
 });
