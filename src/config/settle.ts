@@ -4,6 +4,11 @@ import type { Config } from './schema.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** Whether a host name (as `URL.hostname` writes it, IPv6 in brackets) names this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname.startsWith('[') ? hostname.slice(1, -1) : hostname);
+}
+
 /**
  * Fills in the URLs a configuration may leave out: publicUrl defaults to the bind address when that is a
  * loopback address (anything else needs an explicit public URL), and the issuer defaults to publicUrl.

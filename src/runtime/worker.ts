@@ -5,7 +5,7 @@ import type { Logger } from '../../oauth/types.js';
 import { createGateway, type Gateway, type GatewayConfig, type GatewayDeps } from '../app.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { assertRuntimeSupports } from '../config/runtime.js';
-import { settleUrls } from '../config/settle.js';
+import { isLoopbackHost, settleUrls } from '../config/settle.js';
 import { DurableObjectStore, type StoreObject } from '../store/durable-object.js';
 import { MemoryStore } from '../store/memory.js';
 import { createWorkersMetadataFetch } from './worker-fetch.js';
@@ -113,13 +113,25 @@ async function toSessionObject(env: Env, request: Request, body: string | undefi
   return new Response(response.body, response);
 }
 
+/**
+ * A configuration whose publicUrl is on this machine is for `wrangler dev`, like the one in wrangler.toml (with the
+ * user demo/demo): deployed as it is, it would serve that login to the internet under a wrong issuer. It serves
+ * requests addressed to a loopback host only.
+ */
+function developmentOnly(config: GatewayConfig, request: Request): Response | undefined {
+  if (!isLoopbackHost(new URL(config.publicUrl).hostname) || isLoopbackHost(new URL(request.url).hostname)) return undefined;
+  console.error(JSON.stringify({ level: 'error', msg: 'publicUrl is a loopback address: set it to the URL clients use', publicUrl: config.publicUrl }));
+  return Response.json({ error: 'temporarily_unavailable', error_description: 'this gateway is configured for local development only' }, { status: 503 });
+}
+
 let front: Lazy | undefined;
 
 export default {
   async fetch(request, env) {
     front ??= new Lazy(() => start(env, { sessionHost: (mcpRequest, body) => toSessionObject(env, mcpRequest, body) }));
     const started = await startedOr503(front);
-    return started instanceof Response ? started : started.gateway.app.fetch(request);
+    if (started instanceof Response) return started;
+    return developmentOnly(started.config, request) ?? started.gateway.app.fetch(request);
   },
 } satisfies ExportedHandler<Env>;
 

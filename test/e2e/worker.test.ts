@@ -2,6 +2,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
@@ -105,6 +106,22 @@ describe('the Worker under workerd', () => {
     // The upstream saw the gateway's requests, never the client's token.
     expect(upstream.requests.length).toBeGreaterThan(0);
     expect(upstream.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+  });
+
+  it('with a loopback publicUrl (a development configuration), serves requests to a loopback host only', async () => {
+    // The test Worker's publicUrl is http://127.0.0.1:<port>; the same request addressed to another host is refused.
+    const statusFor = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${worker.baseUrl}/healthz`);
+        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await statusFor(new URL(worker.baseUrl).host)).toBe(200);
+    expect(await statusFor('gateway.example.com')).toBe(503);
   });
 
   it('refuses a request without a token, and a session id that names no session', async () => {
