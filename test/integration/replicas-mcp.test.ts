@@ -192,8 +192,16 @@ describe('one MCP session, two gateway processes, requests alternating between t
       expect(JSON.parse(seen[0]!.data)).toMatchObject({ method: 'notifications/progress', params: { progress: 0 } });
       const lastId = seen[0]!.id!;
 
-      // The rest of the call happens while no one listens; then the client resumes on a.
-      const resumed = await fetch(`${a.url}/mcp`, { method: 'GET', headers: { ...headers, 'last-event-id': lastId } });
+      // The rest of the call happens while no one listens; then the client resumes on a. Until the owner has seen the
+      // cut relayed from b it still counts the stream as open and answers 409; a client waits the stream's retry
+      // interval (1 s) before resuming, this one tries again every 100 ms.
+      const resume = () => fetch(`${a.url}/mcp`, { method: 'GET', headers: { ...headers, 'last-event-id': lastId } });
+      let resumed = await resume();
+      for (let attempt = 0; resumed.status === 409 && attempt < 20; attempt++) {
+        await resumed.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        resumed = await resume();
+      }
       expect(resumed.status).toBe(200);
       const missed = await readEvents(resumed, (events) => events.some((event) => JSON.parse(event.data).id === 'p1'));
       const messages = missed.map((event) => JSON.parse(event.data) as { params?: { progress?: number }; id?: string });
