@@ -1,8 +1,6 @@
 import { MetadataFetchError, type MetadataFetch } from '../../oauth/client-metadata-document.js';
 import { concatBytes } from '../../oauth/http.js';
-
-/** The loopback hosts a development gateway may fetch documents from when `allowLoopback` is set. */
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+import { isLoopbackHost } from '../config/settle.js';
 
 /**
  * A `MetadataFetch` for Workers. A Worker cannot resolve names nor pick the address it connects to, so the address
@@ -16,7 +14,7 @@ export function createWorkersMetadataFetch(options: { allowLoopback: boolean }):
     if (url.protocol !== 'https:') throw new MetadataFetchError('refused', `scheme ${url.protocol} is not https`);
     // A trailing dot names the same host (localhost. is localhost).
     const host = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname;
-    if ((isIpLiteral(host) || isLocalhost(host)) && !(options.allowLoopback && LOOPBACK_HOSTS.has(host))) {
+    if ((isIpLiteral(host) || isLocalhost(host)) && !(options.allowLoopback && isLoopbackHost(host))) {
       throw new MetadataFetchError('refused', `host ${url.hostname} is not allowed`);
     }
     const signal = AbortSignal.timeout(limits.timeoutMs);

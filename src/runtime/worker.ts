@@ -27,6 +27,8 @@ const CONFIG_SOURCE = 'PORTCULLIS_CONFIG';
 interface Started {
   config: GatewayConfig;
   gateway: Gateway;
+  /** The publicUrl is on this machine: a configuration for `wrangler dev` (see `developmentOnly`). */
+  local: boolean;
 }
 
 /** The text bindings, for `${NAME}` references; Durable Object namespaces and other bindings are not text. */
@@ -52,7 +54,7 @@ async function start(env: Env, deps: Pick<GatewayDeps, 'sessionHost' | 'sessionI
     clientIp: (c) => c.req.header('cf-connecting-ip'),
     ...deps,
   });
-  return { config, gateway };
+  return { config, gateway, local: isLoopbackHost(new URL(config.publicUrl).hostname) };
 }
 
 /** Starts a gateway once per isolate (or object); a failed start is retried by the next request, not kept. */
@@ -118,9 +120,9 @@ async function toSessionObject(env: Env, request: Request, body: string | undefi
  * user demo/demo): deployed as it is, it would serve that login to the internet under a wrong issuer. It serves
  * requests addressed to a loopback host only.
  */
-function developmentOnly(config: GatewayConfig, request: Request): Response | undefined {
-  if (!isLoopbackHost(new URL(config.publicUrl).hostname) || isLoopbackHost(new URL(request.url).hostname)) return undefined;
-  console.error(JSON.stringify({ level: 'error', msg: 'publicUrl is a loopback address: set it to the URL clients use', publicUrl: config.publicUrl }));
+function developmentOnly(started: Started, request: Request): Response | undefined {
+  if (!started.local || isLoopbackHost(new URL(request.url).hostname)) return undefined;
+  console.error(JSON.stringify({ level: 'error', msg: 'publicUrl is a loopback address: set it to the URL clients use', publicUrl: started.config.publicUrl }));
   return Response.json({ error: 'temporarily_unavailable', error_description: 'this gateway is configured for local development only' }, { status: 503 });
 }
 
@@ -131,7 +133,7 @@ export default {
     front ??= new Lazy(() => start(env, { sessionHost: (mcpRequest, body) => toSessionObject(env, mcpRequest, body) }));
     const started = await startedOr503(front);
     if (started instanceof Response) return started;
-    return developmentOnly(started.config, request) ?? started.gateway.app.fetch(request);
+    return developmentOnly(started, request) ?? started.gateway.app.fetch(request);
   },
 } satisfies ExportedHandler<Env>;
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { node22Version, runNode22, type Exit, type Node22Process } from '../helpers/node22.js';
+import { freePort } from '../helpers/ports.js';
 
 // The official MCP conformance suite's `authorization` command (pinned dev dependency
 // @modelcontextprotocol/conformance@0.2.0-alpha.12, run on Node 22 from the npm package node@22) against a real
@@ -72,15 +73,6 @@ async function readResults(outputDir: string): Promise<Record<string, Check[]>> 
     results[scenario] = JSON.parse(await readFile(join(outputDir, entry, 'checks.json'), 'utf8')) as Check[];
   }
   return results;
-}
-
-/** A port that was free a moment ago, for the suite's callback listener (the suite takes a port, not 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Dynamic client registration (RFC 7591) of a public client whose only redirect URI is the suite's callback. */

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNode22 } from './node22.js';
+import { freePort } from './ports.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -34,15 +34,6 @@ export async function buildWorker(): Promise<WorkerBundle> {
   if (exit.code !== 0) throw new Error(`wrangler deploy --dry-run failed (${exit.code ?? exit.signal}):\n${build.stdout()}\n${build.stderr()}`);
   const meta = JSON.parse(await readFile(join(outdir, 'bundle-meta.json'), 'utf8')) as { inputs: Record<string, MetaInput> };
   return { code: await readFile(join(outdir, 'worker.js')), inputs: meta.inputs, output: build.stdout() };
-}
-
-/** A free TCP port on loopback (closed again before it is returned, so a child process can bind it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The Worker of wrangler.toml served by `wrangler dev` (workerd, local mode) on a loopback port. */
